@@ -1,0 +1,31 @@
+"The installed `avatar-anomaly` console script, end to end"
+import json, shutil, subprocess
+from conftest import require_dataset
+
+def cli(*args):
+    exe = shutil.which('avatar-anomaly')
+    assert exe, "the avatar-anomaly console script is not installed (pip install -e .)"
+    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, timeout=600)
+
+def test_version():
+    from avatar_anomaly import __version__
+    r = cli('--version')
+    assert r.returncode == 0 and r.stdout.strip() == f'avatar-anomaly {__version__}'
+
+def test_data_missing_folder(tmp_path):
+    r = cli('data', tmp_path/'nowhere')
+    assert r.returncode == 1 and 'nowhere: no such file or folder' in r.stderr
+
+def test_data_fer2013():
+    r = cli('data', require_dataset('fer2013'), '--json')
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s['images'] == 35_710 and s['unreadable'] == [] and s['flagged'] == []
+    assert {k: v['total'] for k, v in s['counts'].items()} == {'train': 28_558, 'valid': 3_579, 'test': 3_573}
+    assert s['counts']['train']['disgust'] == 435 and s['counts']['valid']['happiness'] == 891
+
+def test_data_cartoons():
+    r = cli('data', require_dataset('cartoon_tomjerry'), '--json')
+    assert r.returncode == 0, r.stderr
+    c = json.loads(r.stdout)['counts']['train']
+    assert (c['anger'], c['happiness'], c['sadness'], c['surprise'], c['total']) == (37, 35, 39, 66, 177)
