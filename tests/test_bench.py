@@ -1,0 +1,27 @@
+"The benchmark scripts in bench/ run (tiny settings) and the shipped model keeps its measured FER2013 test figures"
+import json, sys
+from pathlib import Path
+import pytest
+from conftest import require_dataset
+
+sys.path.insert(0, str(Path(__file__).parents[1]/'bench'))
+
+def test_gpu_check_tiny_on_cpu(tmp_path):
+    import gpu_check
+    res = gpu_check.main(['--steps', '3', '--warmup', '1', '--size', '32', '--bs', '2', '--presets', 'fernet_s', 'resnet18',
+                          '--out', str(tmp_path/'gpu.json')])
+    assert [r['preset'] for r in res['results']] == ['fernet_s', 'resnet18']
+    assert all(r['images_per_s'] > 0 and r['steps'] == 3 for r in res['results'])
+    assert json.loads((tmp_path/'gpu.json').read_text())['results'] == res['results']
+
+def test_fer2013_shipped_model():
+    import fer2013
+    from avatar_anomaly.backbones import DEFAULT_MODEL, resolve_model_path
+    root = require_dataset('fer2013')
+    card = json.loads(resolve_model_path(DEFAULT_MODEL).with_suffix('.json').read_text())
+    f = fer2013.main(['--data', str(root)])
+    recorded = card['metrics']['fer2013_test']
+    for key in ('plain', 'flip_tta'):
+        assert f[key]['images'] == 3573 and f[key]['errors'] == 0
+        assert f[key]['accuracy'] == pytest.approx(recorded[key]['accuracy'], abs=2e-3)   # same model, same numbers
+    assert f['flip_tta']['accuracy'] >= 0.70, "the shipped model's FER2013 test target"
