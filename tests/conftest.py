@@ -1,7 +1,7 @@
 "Shared test helpers: datasets under `AVATAR_ANOMALY_DATA` are skipped when absent, a failure when CI requires them"
 import os
 import pytest
-from avatar_anomaly.data import DataNotFoundError, dataset_path, data_required
+from avatar_anomaly.data import DataNotFoundError, dataset_path, data_required, data_root
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 os.environ.setdefault('MPLBACKEND', 'Agg')
@@ -12,3 +12,11 @@ def require_dataset(name):
     except DataNotFoundError as e:
         if data_required(): pytest.fail(f"{e} (AVATAR_ANOMALY_REQUIRE_DATA=1)")
         pytest.skip(str(e))
+
+def require_reference():
+    "The official-code fixtures folder (`../shared/reference` beside the data); skip or fail as for datasets"
+    ref = data_root().parent/'reference' if data_root() else None
+    if ref is not None and (ref/'fixtures').is_dir(): return ref
+    msg = f"reference fixtures not found at {ref}: set AVATAR_ANOMALY_DATA to the data folder beside ../shared/reference"
+    if data_required(): pytest.fail(msg)
+    pytest.skip(msg)
