@@ -1,4 +1,4 @@
-"""GPU check: mixed-precision training steps of each study preset at 384 px, with images/s and peak GPU memory.
+"""GPU check: mixed-precision training steps of each study preset (Table 2 at 384 px, the Table 3 DANs at --dan-size), with images/s and peak GPU memory.
 
 On a CUDA machine:  python bench/gpu_check.py --out bench/results/gpu_check.json
 Tiny CPU setting (what the tests run):  python bench/gpu_check.py --steps 3 --warmup 1 --size 32 --bs 2 --presets fernet_s
@@ -11,6 +11,7 @@ from fastai.data.core import DataLoaders
 from fastai.callback.core import Callback, CancelFitException
 from avatar_anomaly.backbones import PRESETS, STUDY_TABLE2, create_model, emotion_learner
 from avatar_anomaly.data import EMOTIONS
+from avatar_anomaly.dan import DAN_PRESETS, STUDY_TABLE3, DAN_RECIPES, create_dan, dan_learner
 
 class StepTimer(Callback):
     "Times training steps after `warmup` steps and stops after `steps`"
@@ -30,29 +31,39 @@ def synthetic_dls(n, size, channels, bs, device):
     dls.vocab = list(EMOTIONS)
     return dls
 
-def check(preset, size, bs, steps, warmup, device):
-    "images/s and peak memory of `steps` training steps of `preset`"
+def learner(preset, size, bs, steps, warmup, device):
+    "`(Learner, arch, lr)` of an emotion-classifier preset or a DAN preset on synthetic data"
+    if preset in DAN_PRESETS:
+        p = DAN_PRESETS[preset]
+        dls = synthetic_dls(bs*(steps + warmup), size, p.in_chans, bs, device)
+        return dan_learner(dls, create_dan(p.backbone, num_head=p.num_head, in_chans=p.in_chans), p.recipe), p.backbone, DAN_RECIPES[p.recipe].lr
     p = PRESETS[preset]
     dls = synthetic_dls(bs*(steps + warmup), size, p.channels, bs, device)
-    learn = emotion_learner(dls, create_model(preset, pretrained=False), p.recipe)
+    return emotion_learner(dls, create_model(preset, pretrained=False), p.recipe), p.arch, (1e-5 if p.recipe == 'study' else 1e-2)
+
+def check(preset, size, bs, steps, warmup, device):
+    "images/s and peak memory of `steps` training steps of `preset`"
+    learn, arch, lr = learner(preset, size, bs, steps, warmup, device)
     timer = StepTimer(steps, warmup)
     if torch.cuda.is_available(): torch.cuda.reset_peak_memory_stats()
-    with learn.no_bar(), learn.no_logging(): learn.fit(1, p.recipe == 'study' and 1e-5 or 1e-2, cbs=timer)
+    with learn.no_bar(), learn.no_logging(): learn.fit(1, lr, cbs=timer)
     precision = next((type(cb).__name__ for cb in learn.cbs if type(cb).__name__ in ('MixedPrecision', 'CPUAutocast')), 'fp32')
     if precision == 'MixedPrecision': precision = 'bf16' if learn.mixed_precision.amp_mode.name == 'BF16' else 'fp16'
-    return dict(preset=preset, arch=p.arch, size=size, bs=bs, steps=steps, precision=precision,
+    return dict(preset=preset, arch=arch, size=size, bs=bs, steps=steps, precision=precision,
                 images_per_s=round(bs*steps/timer.seconds, 1),
                 peak_gib=round(torch.cuda.max_memory_allocated()/2**30, 2) if torch.cuda.is_available() else None)
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--presets', nargs='+', default=sorted(set(STUDY_TABLE2.preset)))
+    ap.add_argument('--presets', nargs='+', default=sorted(set(STUDY_TABLE2.preset)) + list(STUDY_TABLE3.preset),
+                    help='PRESETS or DAN_PRESETS names')
+    ap.add_argument('--dan-size', type=int, default=224, help='input size of the DAN presets')
     ap.add_argument('--size', type=int, default=384); ap.add_argument('--bs', type=int, default=32)
     ap.add_argument('--steps', type=int, default=200); ap.add_argument('--warmup', type=int, default=20)
     ap.add_argument('--out', type=Path, default=None, help='write the results as JSON here')
     a = ap.parse_args(argv)
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    rows = [check(p, a.size, a.bs, a.steps, a.warmup, device) for p in a.presets]
+    rows = [check(p, a.dan_size if p in DAN_PRESETS else a.size, a.bs, a.steps, a.warmup, device) for p in a.presets]
     res = dict(device=torch.cuda.get_device_name() if device == 'cuda' else platform.processor() or 'cpu',
                torch=torch.__version__, results=rows)
     for r in rows: print(json.dumps(r))

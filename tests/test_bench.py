@@ -9,8 +9,8 @@ sys.path.insert(0, str(Path(__file__).parents[1]/'bench'))
 def test_gpu_check_tiny_on_cpu(tmp_path):
     import gpu_check
     res = gpu_check.main(['--steps', '3', '--warmup', '1', '--size', '32', '--bs', '2', '--presets', 'fernet_s', 'resnet18',
-                          '--out', str(tmp_path/'gpu.json')])
-    assert [r['preset'] for r in res['results']] == ['fernet_s', 'resnet18']
+                          'dan_basic', '--dan-size', '32', '--out', str(tmp_path/'gpu.json')])
+    assert [r['preset'] for r in res['results']] == ['fernet_s', 'resnet18', 'dan_basic']
     assert all(r['images_per_s'] > 0 and r['steps'] == 3 for r in res['results'])
     assert json.loads((tmp_path/'gpu.json').read_text())['results'] == res['results']
 
