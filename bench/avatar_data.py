@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 from avatar_anomaly.data import dataset_path, read_dataset, usable_rows
 from avatar_anomaly.toon import make_stylizer
-from avatar_anomaly.avatars import TOON_DEFAULT, dataset_avatars, anomaly_pairs
+from avatar_anomaly.toon import TOON_DEFAULT
+from avatar_anomaly.avatars import dataset_avatars, anomaly_pairs
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

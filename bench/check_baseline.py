@@ -6,7 +6,8 @@ import argparse, json, time
 from pathlib import Path
 from avatar_anomaly.data import dataset_path, read_dataset
 from avatar_anomaly.backbones import DEFAULT_MODEL
-from avatar_anomaly.avatars import TOON_DEFAULT, dataset_avatars, anomaly_pairs
+from avatar_anomaly.toon import TOON_DEFAULT
+from avatar_anomaly.avatars import dataset_avatars, anomaly_pairs
 from avatar_anomaly.check import AnomalyChecker, pair_scores, choose_threshold, pair_metrics
 
 def main(argv=None):
