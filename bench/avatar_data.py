@@ -6,10 +6,9 @@
 import argparse, io, time
 from pathlib import Path
 import pandas as pd
-from avatar_anomaly.data import dataset_path, read_dataset, usable_rows
+from avatar_anomaly.data import dataset_path, read_dataset, usable_rows, avatar_table
 from avatar_anomaly.toon import make_stylizer
-from avatar_anomaly.toon import TOON_DEFAULT
-from avatar_anomaly.avatars import dataset_avatars, anomaly_pairs
+from avatar_anomaly.avatars import dataset_avatars, anomaly_pairs, avatar_dir
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -19,18 +18,20 @@ def main(argv=None):
     ap.add_argument('--out', type=Path, default=Path(__file__).parent/'results'/'avatar_data.txt')
     a = ap.parse_args(argv)
     table = read_dataset(dataset_path('fer2013'))
-    st = make_stylizer(a.generator, **(TOON_DEFAULT if a.generator == 'toon' else {}), checkpoint=a.checkpoint)
+    st = make_stylizer(a.generator, checkpoint=a.checkpoint)   # the toon at TOON_DEFAULT by default
+    folder = avatar_dir(usable_rows(table, a.splits), st)
+    before = len(avatar_table(folder)) if (folder/'manifest.csv').is_file() else 0
     t0 = time.time()
     av = dataset_avatars(table, st, splits=a.splits)
     secs = time.time() - t0
-    n_new = len(usable_rows(table, a.splits))
+    made = len(av) - before
     pairs = anomaly_pairs(av)
     out = io.StringIO()
-    print(f"generator {st.name} {st.settings}; avatars in {Path(av.path[0]).parents[2]}", file=out)
-    print(f"{len(av)} avatars ({n_new} photos) in {secs:.0f} s: {n_new/secs:.1f} images/s (a rerun that finds them done: resumes)", file=out)
+    print(f"generator {st.name} {st.settings}; avatars in {folder}", file=out)
+    print(f"{len(av)} avatars, {made} made now in {secs:.0f} s: {made/secs:.1f} images/s ({before} were there already)", file=out)
     print(f"pairs: {len(pairs)}, anomalies {pairs.anomaly.mean():.3f}", file=out)
     print(pairs.groupby(['split', 'kind']).size().unstack().to_string(), file=out)
     print(out.getvalue())
-    if a.generator == 'toon' and a.splits is None: a.out.write_text(out.getvalue())
+    if a.generator == 'toon' and a.splits is None and before == 0: a.out.write_text(out.getvalue())   # figures of a full build only
 
 if __name__ == '__main__': main()

@@ -8,9 +8,8 @@ import argparse, json, time
 from pathlib import Path
 from avatar_anomaly.data import dataset_path, read_dataset
 from avatar_anomaly.backbones import DEFAULT_MODEL
-from avatar_anomaly.toon import TOON_DEFAULT, make_stylizer
-from avatar_anomaly.avatars import dataset_avatars, anomaly_pairs
-from avatar_anomaly.check import AnomalyChecker, pair_scores, choose_threshold, pair_metrics
+from avatar_anomaly.toon import make_stylizer
+from avatar_anomaly.check import AnomalyChecker, pairs_benchmark
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -21,16 +20,11 @@ def main(argv=None):
     ap.add_argument('--out', type=Path, default=Path(__file__).parent/'results'/'check_baseline.json')
     a = ap.parse_args(argv)
     t0 = time.time()
-    st = make_stylizer(a.generator, **(TOON_DEFAULT if a.generator == 'toon' else {}), checkpoint=a.checkpoint)
-    av = dataset_avatars(read_dataset(dataset_path('fer2013')), st, splits=['valid', 'test'])
-    pairs = anomaly_pairs(av)
-    checker = AnomalyChecker(**({'real_model': a.model} if a.model else {}), tta=a.tta, detect=False)
-    scored = pair_scores(checker, pairs)
-    v, t = scored[scored.split == 'valid'], scored[scored.split == 'test']
-    thr = round(choose_threshold(v.score, v.anomaly), 4)
-    res = dict(model=a.model or DEFAULT_MODEL, tta=a.tta, avatars=dict(generator=st.name, **st.settings),
-               pairs={s: int((scored.split == s).sum()) for s in ('valid', 'test')},
-               valid=pair_metrics(v, thr), test=pair_metrics(t, thr), seconds=round(time.time() - t0))
+    st = make_stylizer(a.generator, checkpoint=a.checkpoint)   # the toon at TOON_DEFAULT by default
+    checker = AnomalyChecker(a.model or DEFAULT_MODEL, tta=a.tta, detect=False)
+    res = pairs_benchmark(read_dataset(dataset_path('fer2013')), checker, st)
+    res = dict(model=a.model or DEFAULT_MODEL, tta=a.tta, avatars=dict(generator=st.name, **st.settings), **res,
+               seconds=round(time.time() - t0))
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(res, indent=2))
     print(json.dumps(res, indent=2))

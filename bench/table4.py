@@ -7,22 +7,13 @@ settings once on test: per generator, the most stylized setting that keeps agree
     python bench/table4.py --n 300 --out /tmp/t4.csv        # a quick look
     python bench/table4.py --reuse-valid                    # valid rows from the existing CSV (deterministic), test again
 """
-import argparse, json, sys, time
+import argparse, sys, time
 from pathlib import Path
 import pandas as pd
 from avatar_anomaly.data import dataset_path, read_dataset
-from avatar_anomaly.toon import ToonStylizer, WhiteboxStylizer, whitebox_checkpoint, preservation_table
+from avatar_anomaly.toon import ToonStylizer, WhiteboxStylizer, whitebox_checkpoint, preservation_table, choose_settings
 
 KNOBS = (0., 1/3, 2/3, 1.)
-
-def choose(valid:pd.DataFrame, min_agreement:float) -> pd.DataFrame:
-    "Per generator, the most stylized setting (largest knob sum; toon: both knobs > 0) with agreement ≥ `min_agreement` on valid"
-    v = valid[valid.generator != 'photo'].copy()
-    knobs = [json.loads(s) for s in v.settings]
-    v['strength'] = [sum(k.get(n, 0) for n in ('structure', 'color', 'blend')) for k in knobs]
-    v = v[[k.get('structure', 1) > 0 and k.get('color', 1) > 0 for k in knobs]]
-    ok = v[v.agreement >= min_agreement].sort_values(['strength', 'agreement'])
-    return ok.groupby(ok.generator.str.split().str[0]).tail(1)
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -40,7 +31,7 @@ def main(argv=None):
     if a.reuse_valid: valid = pd.read_csv(a.out, keep_default_na=False).query("split == 'valid'").drop(columns='chosen')
     else: valid = preservation_table(table, stylizers, split='valid', n=a.n).assign(split='valid')
     print(f"valid: {len(stylizers)} settings × {valid.n[0]} photos in {time.time() - t0:.0f} s", file=sys.stderr)
-    chosen = choose(valid, a.min_agreement)
+    chosen = choose_settings(valid, a.min_agreement)
     test = preservation_table(table, {g: stylizers[g] for g in chosen.generator}, split='test', n=a.n).assign(split='test')
     res = pd.concat([valid, test.assign(chosen=True)], ignore_index=True)
     res['chosen'] = res.generator.isin(set(chosen.generator)) | (res.generator == 'photo')
