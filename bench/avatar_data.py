@@ -1,7 +1,7 @@
 """Build the FER2013 avatar dataset (every split, toon at TOON_DEFAULT, in the cache) and its anomaly pairs; report the speed.
 
     python bench/avatar_data.py                     # writes bench/results/avatar_data.txt
-    python bench/avatar_data.py --generator whitebox --checkpoint FILE --splits valid test
+    python bench/avatar_data.py --generator whitebox --checkpoint FILE   # writes bench/results/avatar_data_whitebox.txt
 """
 import argparse, io, time
 from pathlib import Path
@@ -15,7 +15,7 @@ def main(argv=None):
     ap.add_argument('--generator', default='toon')
     ap.add_argument('--checkpoint', default=None)
     ap.add_argument('--splits', nargs='*', default=None)
-    ap.add_argument('--out', type=Path, default=Path(__file__).parent/'results'/'avatar_data.txt')
+    ap.add_argument('--out', type=Path, default=None, help='default: bench/results/avatar_data[_GENERATOR].txt')
     a = ap.parse_args(argv)
     table = read_dataset(dataset_path('fer2013'))
     st = make_stylizer(a.generator, checkpoint=a.checkpoint)   # the toon at TOON_DEFAULT by default
@@ -32,6 +32,8 @@ def main(argv=None):
     print(f"pairs: {len(pairs)}, anomalies {pairs.anomaly.mean():.3f}", file=out)
     print(pairs.groupby(['split', 'kind']).size().unstack().to_string(), file=out)
     print(out.getvalue())
-    if a.generator == 'toon' and a.splits is None and before == 0: a.out.write_text(out.getvalue())   # figures of a full build only
+    if a.splits is None and made:   # a build of every split; a rerun that makes nothing keeps the figures
+        name = 'avatar_data' + ('' if a.generator == 'toon' else f'_{a.generator}')
+        (a.out or Path(__file__).parent/'results'/f'{name}.txt').write_text(out.getvalue())
 
 if __name__ == '__main__': main()
