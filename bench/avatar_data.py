@@ -5,8 +5,7 @@
 """
 import argparse, io, time
 from pathlib import Path
-import pandas as pd
-from avatar_anomaly.data import dataset_path, read_dataset, usable_rows, avatar_table
+from avatar_anomaly.data import dataset_path, read_dataset, avatar_table
 from avatar_anomaly.toon import make_stylizer
 from avatar_anomaly.avatars import dataset_avatars, anomaly_pairs, avatar_dir
 
@@ -19,10 +18,10 @@ def main(argv=None):
     a = ap.parse_args(argv)
     table = read_dataset(dataset_path('fer2013'))
     st = make_stylizer(a.generator, checkpoint=a.checkpoint)   # the toon at TOON_DEFAULT by default
-    folder = avatar_dir(usable_rows(table, a.splits), st)
+    folder = avatar_dir(table, st)
     before = len(avatar_table(folder)) if (folder/'manifest.csv').is_file() else 0
     t0 = time.time()
-    av = dataset_avatars(table, st, splits=a.splits)
+    av = dataset_avatars(table, st, splits=a.splits, out_dir=folder)
     secs = time.time() - t0
     made = len(av) - before
     pairs = anomaly_pairs(av)

@@ -5,7 +5,7 @@ per-class recall against the folder labels, accuracy against the FER+ majority l
     python bench/fer2013.py --split valid --model runs/my_model
     python bench/fer2013.py --write-card          # store the test figures in the model card
 """
-import argparse, json, subprocess, sys, time
+import argparse, json, subprocess, time
 from pathlib import Path
 import numpy as np
 import torch

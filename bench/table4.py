@@ -11,9 +11,7 @@ import argparse, sys, time
 from pathlib import Path
 import pandas as pd
 from avatar_anomaly.data import dataset_path, read_dataset
-from avatar_anomaly.toon import ToonStylizer, WhiteboxStylizer, whitebox_checkpoint, preservation_table, choose_settings
-
-KNOBS = (0., 1/3, 2/3, 1.)
+from avatar_anomaly.toon import table4_stylizers, whitebox_checkpoint, preservation_table, choose_settings
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -24,16 +22,14 @@ def main(argv=None):
     ap.add_argument('--reuse-valid', action='store_true', help='take the valid rows from --out instead of recomputing them')
     a = ap.parse_args(argv)
     table = read_dataset(dataset_path('fer2013'))
-    wb_file = a.whitebox or (whitebox_checkpoint().parent/'whitebox_cartoon_gan_fp16.tflite' if whitebox_checkpoint() else None)
-    stylizers = {f"toon s={s:.2f} c={c:.2f}": ToonStylizer(s, c) for s in KNOBS for c in KNOBS}
-    if wb_file: stylizers.update({f"whitebox blend={b}": WhiteboxStylizer(wb_file, b) for b in (1.0, 0.5)})
+    stylizers = table4_stylizers(whitebox=a.whitebox or whitebox_checkpoint('whitebox_cartoon_gan_fp16.tflite'))
     t0 = time.time()
     if a.reuse_valid: valid = pd.read_csv(a.out, keep_default_na=False).query("split == 'valid'").drop(columns='chosen')
     else: valid = preservation_table(table, stylizers, split='valid', n=a.n).assign(split='valid')
     print(f"valid: {len(stylizers)} settings × {valid.n[0]} photos in {time.time() - t0:.0f} s", file=sys.stderr)
     chosen = choose_settings(valid, a.min_agreement)
     test = preservation_table(table, {g: stylizers[g] for g in chosen.generator}, split='test', n=a.n).assign(split='test')
-    res = pd.concat([valid, test.assign(chosen=True)], ignore_index=True)
+    res = pd.concat([valid, test], ignore_index=True)
     res['chosen'] = res.generator.isin(set(chosen.generator)) | (res.generator == 'photo')
     a.out.parent.mkdir(parents=True, exist_ok=True)
     res.round(4).to_csv(a.out, index=False)
