@@ -1,8 +1,8 @@
 """Seconds per 1024x1024 DualStyleGAN avatar (pSp encoder + generator), full-size models with random weights.
 
-CPU (what the notes quote):   python bench/dualstylegan.py --images 2
+CPU (what the notes quote):   python bench/dualstylegan.py --images 4 --warmup 1 --out bench/results/dualstylegan.json
 GPU, fp16 autocast:           python bench/dualstylegan.py --device cuda --images 32 --bs 8 --warmup 1
-The study needed about 2.2 s per avatar on its GPU (15k RAF-DB images in about 9 hours).
+The study's thesis (section 2.3.2) reports about 9 hours for the 15k RAF-DB images, about 2.2 s per avatar (hardware not stated).
 Inputs are random 256 px "aligned faces" (align='none'): this times the networks, not face detection (MTCNN adds well under 0.1 s
 per image on a GPU). Random weights cost exactly what the released ones do.
 """
@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 from avatar_anomaly.dualstylegan import DualStyleGAN, PSPEncoder, DualStyleGANStylizer
 
-def build(device, size=1024):
+def build(size=1024):
     "Full-size DualStyleGAN and pSp encoder (no decoder: not needed to stylise) with random weights, and one random style code"
     torch.manual_seed(0)
     G, E = DualStyleGAN(size), PSPEncoder(size, space='w+', decoder=False)
@@ -36,7 +36,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     t0 = time.time()
-    G, E, codes = build(a.device, a.size)
+    G, E, codes = build(a.size)
     st = DualStyleGANStylizer(G, E, codes, 'random:0', 0.225, 0.1, align='none', device=a.device, precision=a.precision, bs=a.bs)
     build_s = time.time() - t0
     rng = np.random.default_rng(0)

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from fastai.data.core import DataLoaders
 from fastai.callback.core import Callback, CancelFitException
-from avatar_anomaly.backbones import PRESETS, STUDY_TABLE2, create_model, emotion_learner
+from avatar_anomaly.backbones import PRESETS, RECIPES, STUDY_TABLE2, create_model, emotion_learner
 from avatar_anomaly.data import EMOTIONS
 from avatar_anomaly.dan import DAN_PRESETS, STUDY_TABLE3, DAN_RECIPES, create_dan, dan_learner
 
@@ -39,7 +39,7 @@ def learner(preset, size, bs, steps, warmup, device):
         return dan_learner(dls, create_dan(p.backbone, num_head=p.num_head, in_chans=p.in_chans), p.recipe), p.backbone, DAN_RECIPES[p.recipe].lr
     p = PRESETS[preset]
     dls = synthetic_dls(bs*(steps + warmup), size, p.channels, bs, device)
-    return emotion_learner(dls, create_model(preset, pretrained=False), p.recipe), p.arch, (1e-5 if p.recipe == 'study' else 1e-2)
+    return emotion_learner(dls, create_model(preset, pretrained=False), p.recipe), p.arch, RECIPES[p.recipe].lr
 
 def check(preset, size, bs, steps, warmup, device):
     "images/s and peak memory of `steps` training steps of `preset`"
