@@ -6,7 +6,7 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/backbones.html.md"""
 
 # %% ../nbs/01_backbones.ipynb #ba5b0a15
 from __future__ import annotations
-import json, os, socket, time, warnings
+import time, warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, asdict, replace
 from functools import partial
@@ -18,21 +18,21 @@ import torch
 import torch.nn as nn
 import timm
 from timm.models import register_model, build_model_with_cfg, generate_default_cfgs
-from safetensors.torch import save_file, load_file
 from fastai.vision.all import (Learner, Callback, CrossEntropyLossFlat, LabelSmoothingCrossEntropyFlat, OptimWrapper, Adam,
                                ParamScheduler, SchedCos, MixUp, CSVLogger, accuracy, BalancedAccuracy, F1Score, params,
                                imagenet_stats, trainable_params)
 from fastai.callback.channelslast import ChannelsLast
-from .data import EMOTIONS, GRAY_STATS, emotion_dls
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, recall_score, confusion_matrix
+from .data import EMOTIONS, GRAY_STATS, emotion_dls, load_image, valid_aug, usable_rows
+from .weights import (WeightsUnavailableError, CheckpointMismatchError, hub_reachable, write_model_files,
+                                    read_model_card, fill_model, local_weights)
 
 # %% auto #0
-__all__ = ['default_cfgs', 'PRESETS', 'RECIPES', 'MODELS_DIR', 'SCRATCH_AUG', 'DEFAULT_MODEL', 'STUDY_TABLE2', 'conv_bn_relu',
-           'FerNet', 'fernet_s', 'FCHead', 'EmotionNet', 'body_head_splitter', 'Preset', 'WeightsUnavailableError',
-           'hub_reachable', 'create_body', 'create_model', 'Recipe', 'CPUAutocast', 'emotion_learner', 'cpu_has_bf16',
-           'fit_recipe', 'CheckpointMismatchError', 'load_state_dict_strict', 'write_model_files', 'save_model',
-           'resolve_model_path', 'read_model_card', 'fill_model', 'load_model', 'csv_logger', 'timed_fit',
-           'training_card', 'train_emotion_model', 'preset_of', 'to_batch', 'predict_proba', 'Evaluation', 'evaluate',
-           'EmotionPredictor', 'local_weights', 'study_splits', 'study_row', 'run_table2']
+__all__ = ['default_cfgs', 'PRESETS', 'RECIPES', 'EMOTIONNET_FORMAT', 'SCRATCH_AUG', 'STUDY_TABLE2', 'conv_bn_relu', 'FerNet',
+           'fernet_s', 'FCHead', 'EmotionNet', 'body_head_splitter', 'Preset', 'create_body', 'create_model', 'Recipe',
+           'CPUAutocast', 'make_learner', 'emotion_learner', 'cpu_has_bf16', 'fit_recipe', 'preset_of', 'save_model',
+           'load_emotion_net', 'csv_logger', 'timed_fit', 'training_card', 'train_emotion_model', 'to_batch',
+           'predict_proba', 'batch_proba', 'Evaluation', 'evaluate', 'study_splits', 'study_row', 'run_table2']
 
 # %% ../nbs/01_backbones.ipynb #e1f69e69
 def conv_bn_relu(c_in:int, c_out:int) -> list:
@@ -122,6 +122,11 @@ class Preset:
     mean:tuple=tuple(imagenet_stats[0]) # input normalisation
     std:tuple=tuple(imagenet_stats[1])
 
+    @property
+    def mode(self) -> str:
+        "The PIL mode of the input: 'L' or 'RGB'"
+        return 'L' if self.channels == 1 else 'RGB'
+
 PRESETS = {
     'resnet50': Preset('resnet50.tv_in1k', 384),
     'efficientnet_b4': Preset('efficientnet_b4.ra2_in1k', 384),
@@ -134,16 +139,6 @@ PRESETS = {
 }
 
 # %% ../nbs/01_backbones.ipynb #25708ff6
-class WeightsUnavailableError(RuntimeError):
-    "Pretrained weights were asked for but cannot be had"
-
-def hub_reachable(host:str='huggingface.co', timeout:float=2.) -> bool:
-    "Can this machine open a connection to `host` (and is `HF_HUB_OFFLINE` unset)?"
-    if os.environ.get('HF_HUB_OFFLINE', '').lower() in ('1', 'true', 'yes'): return False
-    try:
-        with socket.create_connection((host, 443), timeout=timeout): return True
-    except OSError: return False
-
 def _cached_on_hub(arch:str) -> bool:
     "Are `arch`'s pretrained weights already in the local Hugging Face cache?"
     from huggingface_hub import try_to_load_from_cache
@@ -210,6 +205,28 @@ def _opt_func(r:Recipe):
     raise ValueError(f"unknown optimiser {r.opt!r} (adam, sgd)")
 
 # %% ../nbs/01_backbones.ipynb #38857e2a
+def make_learner(dls, # classes in `EMOTIONS` order
+                 model:nn.Module, # the network
+                 recipe, # a `Recipe` or `DANRecipe`: `lr`, and `bf16_cpu`/`channels_last` for CPU training
+                 loss_func, opt_func, splitter, # as for `Learner`
+                 cbs:list|None=None, # callbacks
+                 mixed:bool=True, # mixed precision (see below)
+                 **kwargs): # passed to `Learner`
+    "The `Learner` core every recipe shares: the class-order check, the metrics, and one mixed-precision rule"
+    if list(dls.vocab) != list(EMOTIONS): raise ValueError(f"dls classes {list(dls.vocab)} are not in EMOTIONS order")
+    learn = Learner(dls, model, loss_func=loss_func, opt_func=opt_func, lr=recipe.lr, splitter=splitter,
+                    metrics=[accuracy, BalancedAccuracy(), F1Score(average='macro')], cbs=cbs, **kwargs)
+    learn.recipe, learn.precision = recipe, 'fp32'
+    if torch.cuda.is_available():
+        if mixed:
+            bf16 = torch.cuda.is_bf16_supported()
+            learn.to_bf16() if bf16 else learn.to_fp16()
+            learn.precision = 'bf16' if bf16 else 'fp16'
+    else:
+        if mixed and recipe.bf16_cpu and cpu_has_bf16(): learn.add_cb(CPUAutocast()); learn.precision = 'bf16'
+        if recipe.channels_last: learn.add_cb(ChannelsLast())
+    return learn
+
 def emotion_learner(dls, # from `emotion_dls`
                     model:nn.Module, # e.g. from `create_model`
                     recipe:str|Recipe='study', # a `RECIPES` name or a `Recipe`
@@ -218,19 +235,11 @@ def emotion_learner(dls, # from `emotion_dls`
                     **kwargs): # passed to `Learner`
     "A fastai `Learner` for an emotion classifier, set up by `recipe`"
     r = RECIPES[recipe] if isinstance(recipe, str) else recipe
-    if list(dls.vocab) != list(EMOTIONS): raise ValueError(f"dls classes {list(dls.vocab)} are not in EMOTIONS order")
     loss = (LabelSmoothingCrossEntropyFlat(eps=r.label_smoothing, weight=class_weights) if r.label_smoothing
             else CrossEntropyLossFlat(weight=class_weights))
     cbs = ([MixUp(r.mixup)] if r.mixup else []) + list(cbs or [])
-    learn = Learner(dls, model, loss_func=loss, opt_func=_opt_func(r), lr=r.lr,
-                    splitter=body_head_splitter if isinstance(model, EmotionNet) else trainable_params,
-                    metrics=[accuracy, BalancedAccuracy(), F1Score(average='macro')], cbs=cbs, **kwargs)
-    learn.recipe = r
-    if torch.cuda.is_available(): learn.to_bf16() if torch.cuda.is_bf16_supported() else learn.to_fp16()
-    else:
-        if r.bf16_cpu and cpu_has_bf16(): learn.add_cb(CPUAutocast())
-        if r.channels_last: learn.add_cb(ChannelsLast())
-    return learn
+    return make_learner(dls, model, r, loss, _opt_func(r), body_head_splitter if isinstance(model, EmotionNet) else trainable_params,
+                        cbs, **kwargs)
 
 def cpu_has_bf16() -> bool:
     "Does this CPU have native bf16 instructions (AVX-512 BF16 or AMX)?"
@@ -248,77 +257,25 @@ def fit_recipe(learn:Learner, # from `emotion_learner`
     if r.schedule == 'cosine': return learn.fit(epochs, lr, cbs=ParamScheduler({'lr': SchedCos(lr, r.lr_min)}))
     raise ValueError(f"unknown schedule {r.schedule!r} (one_cycle, cosine)")
 
-# %% ../nbs/01_backbones.ipynb #15efd5d6
-class CheckpointMismatchError(ValueError):
-    "A weights file whose keys or shapes do not fit the model"
-
-def load_state_dict_strict(model:nn.Module, # the model to fill
-                           state:dict, # name -> tensor
-                           source:str='checkpoint'): # file name for the error message
-    "Load `state` into `model`, or raise `CheckpointMismatchError` listing missing, unexpected and mis-shaped keys"
-    own = model.state_dict()
-    missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
-    shapes = sorted(f"{k}: file {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
-                    for k in set(own) & set(state) if state[k].shape != own[k].shape)
-    if missing or unexpected or shapes:
-        parts = [f"{n} {what}: {', '.join(ks[:10])}{' …' if len(ks) > 10 else ''}"
-                 for what, ks in (('missing keys', missing), ('unexpected keys', unexpected), ('shape mismatches', shapes))
-                 for n in [len(ks)] if ks]
-        raise CheckpointMismatchError(f"{source} does not fit {type(model).__name__}: " + '; '.join(parts))
-    model.load_state_dict(state)
-    return model
-
 # %% ../nbs/01_backbones.ipynb #12308012
-MODELS_DIR = Path(__file__).parent/'models' if '__file__' in globals() else Path('../avatar_anomaly/models')
+EMOTIONNET_FORMAT = 'avatar_anomaly.EmotionNet/1'
 
-def write_model_files(model:nn.Module, # any model
-                      path:str|Path, # file name without suffix (`.safetensors` and `.json` are added)
-                      card:dict): # the model card
-    "Write the weights to `path.safetensors` and `card` to `path.json`; returns the card"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(path.with_suffix('.safetensors')), metadata={'format': 'pt'})
-    path.with_suffix('.json').write_text(json.dumps(card, indent=2, default=str))
-    return card
+def preset_of(card_or_preset) -> Preset:
+    "The `Preset` of a model card (or the preset itself)"
+    return card_or_preset if isinstance(card_or_preset, Preset) else Preset(**{**card_or_preset['preset'], 'pretrained': False})
 
 def save_model(model:nn.Module, # an `EmotionNet`
                path:str|Path, # file name without suffix (`.safetensors` and `.json` are added)
                preset:Preset, # how the model was built
                **card): # more card sections: training, metrics, reproduce, ...
     "Write `path.safetensors` and its model card `path.json`; returns the card"
-    return write_model_files(model, path, dict(format='avatar_anomaly.EmotionNet/1', classes=list(EMOTIONS), preset=asdict(preset), **card))
+    return write_model_files(model, path, dict(format=EMOTIONNET_FORMAT, classes=list(EMOTIONS), preset=asdict(preset), **card))
 
-def resolve_model_path(name_or_path:str|Path) -> Path:
-    "A model file stem from a path (with or without suffix) or the name of a model shipped in the package"
-    p = Path(name_or_path)
-    for stem in (p.with_suffix('') if p.suffix in ('.json', '.safetensors') else p, MODELS_DIR/str(name_or_path)):
-        if stem.with_suffix('.json').is_file() and stem.with_suffix('.safetensors').is_file(): return stem
-    shipped = sorted(f.stem for f in MODELS_DIR.glob('*.json'))
-    raise FileNotFoundError(f"{name_or_path}: no model there (need NAME.json and NAME.safetensors); shipped models: {shipped}")
-
-def read_model_card(name_or_path:str|Path, # model file (stem, .json or .safetensors) or a shipped model's name
-                    format:str): # the card format the caller can rebuild
-    "`(stem, card)` of a model, checking the card's format and classes"
-    stem = resolve_model_path(name_or_path)
-    card = json.loads(stem.with_suffix('.json').read_text())
-    if card.get('format') != format: raise ValueError(f"{stem}.json: card format {card.get('format')!r}, expected {format!r}")
-    if card.get('classes') != list(EMOTIONS): raise ValueError(f"{stem}.json: classes {card.get('classes')} are not EMOTIONS")
-    return stem, card
-
-def fill_model(model:nn.Module, stem:Path, device='cpu'):
-    "`model` with the weights of `stem.safetensors` loaded strictly, in eval mode on `device`"
-    load_state_dict_strict(model, load_file(str(stem.with_suffix('.safetensors'))), f"{stem}.safetensors")
-    return model.to(device).eval()
-
-def load_model(name_or_path:str|Path, # model file (stem, .json or .safetensors) or a shipped model's name
-               device='cpu'):
-    "`(model, card)`: the `EmotionNet` (or `avatar_anomaly.dan.DAN`) rebuilt from its card with its weights, in eval mode"
-    stem = resolve_model_path(name_or_path)
-    if json.loads(stem.with_suffix('.json').read_text()).get('format') == 'avatar_anomaly.DAN/1':
-        from avatar_anomaly.dan import load_dan   # the DAN chapter builds on this one
-        return load_dan(stem, device)
-    stem, card = read_model_card(stem, 'avatar_anomaly.EmotionNet/1')
-    return fill_model(create_model(Preset(**{**card['preset'], 'pretrained': False})), stem, device), card
+def load_emotion_net(name_or_path:str|Path, # model file (stem, .json or .safetensors) or a shipped model's name
+                     device=None): # default: see `default_device`
+    "`(model, card)`: the `EmotionNet` rebuilt from its card with its weights, in eval mode"
+    stem, card = read_model_card(name_or_path, EMOTIONNET_FORMAT)
+    return fill_model(create_model(preset_of(card)), stem, device), card
 
 # %% ../nbs/01_backbones.ipynb #4098e81a
 def csv_logger(out:str|Path|None # the run's file stem (None: no log)
@@ -381,13 +338,6 @@ def train_emotion_model(table:pd.DataFrame, # a table from `avatar_anomaly.data`
     return learn
 
 # %% ../nbs/01_backbones.ipynb #82328a24
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, recall_score, confusion_matrix
-from .data import load_image, valid_aug, usable_rows
-
-def preset_of(card_or_preset) -> Preset:
-    "The `Preset` of a model card (or the preset itself)"
-    return card_or_preset if isinstance(card_or_preset, Preset) else Preset(**{**card_or_preset['preset'], 'pretrained': False})
-
 def to_batch(images:list, # uint8 arrays (H×W or H×W×3)
              preset:Preset): # input size, channels and normalisation
     "Normalised input tensor for a list of images, with the preset's validation transform"
@@ -407,6 +357,18 @@ def predict_proba(model:nn.Module, # an emotion classifier in eval mode
         out = model(x)
         return (out[0] if isinstance(out, (tuple, list)) else out).float().softmax(1)
     return (probs(x) + probs(x.flip(3)))/2 if tta else probs(x)
+
+def batch_proba(model:nn.Module, # an emotion classifier in eval mode
+                items:list, # images, or anything `load` turns into one
+                preset:Preset, # input size, channels and normalisation
+                load=None, # item -> uint8 array (default: the item is one)
+                tta:bool=False, # flip TTA
+                bs:int=256): # images per forward pass
+    "(N, 7) probabilities of `items`, `bs` at a time (only one batch is loaded at once)"
+    dev = next(model.parameters()).device
+    out = [predict_proba(model, to_batch([load(f) if load else f for f in items[i:i + bs]], preset).to(dev), tta).cpu().numpy()
+           for i in range(0, len(items), bs)]
+    return np.concatenate(out) if out else np.zeros((0, len(EMOTIONS)), np.float32)
 
 # %% ../nbs/01_backbones.ipynb #070332bd
 @dataclass
@@ -465,71 +427,13 @@ def evaluate(model:nn.Module, # an emotion classifier
     p = preset_of(preset)
     t = usable_rows(table, None if split is None else [split])
     t = t[t[label_col].notna()]
-    mode = 'L' if p.channels == 1 else 'RGB'
-    model = model.eval()
-    probs = [predict_proba(model, to_batch([load_image(f, mode) for f in t.path[i:i+bs]], p), tta).numpy()
-             for i in range(0, len(t), bs)]
-    return Evaluation(np.concatenate(probs) if probs else np.zeros((0, len(EMOTIONS))),
+    return Evaluation(batch_proba(model.eval(), list(t.path), p, lambda f: load_image(f, p.mode), tta, bs),
                       t[label_col].map(EMOTIONS.index).to_numpy(), list(t.path))
-
-# %% ../nbs/01_backbones.ipynb #65d07b6d
-from .data import FaceCropper, map_report, pil_to_array
-from PIL import Image
-
-DEFAULT_MODEL = 'fer2013_dan_fernet_s'   # chapter 02's DAN on this chapter's `fer2013_fernet_s` body: 71.5% vs 71.0%
-
-class EmotionPredictor:
-    "Emotions of the faces in images: MTCNN crop, then the model"
-    def __init__(self,
-                 model:str|Path=DEFAULT_MODEL, # shipped model name or model file
-                 detect:bool|None=None, # True: always detect faces; False: images are face crops; None: by size
-                 margin:float=0.2, # face-box margin of the crop
-                 bs:int=128, # images per batch
-                 tta:bool=False, # flip TTA
-                 device:str='cpu'):
-        self.model, self.card = load_model(model, device)
-        self.model.to(memory_format=torch.channels_last)  # same numbers, faster convolutions on CPUs
-        self.preset, self.bs, self.tta, self.device = preset_of(self.card), bs, tta, device
-        self.cropper = FaceCropper(size=self.preset.size, margin=margin, detect=detect, cache=False, device=device)
-
-    def predict_images(self, images:list) -> list:
-        "A result dict (`emotion`, `probs`, `box`, `n_faces`, `error`) per PIL image"
-        faces = self.cropper(images)
-        ok = [i for i, f in enumerate(faces) if f.image is not None]
-        mode = 'L' if self.preset.channels == 1 else 'RGB'
-        probs = np.zeros((len(faces), len(EMOTIONS)))
-        if ok:
-            x = to_batch([pil_to_array(faces[i].image, mode) for i in ok], self.preset).to(self.device)
-            probs[ok] = predict_proba(self.model, x, self.tta).cpu().numpy()
-        return [dict(emotion=EMOTIONS[int(p.argmax())], probs={e: round(float(v), 4) for e, v in zip(EMOTIONS, p)},
-                     box=[round(v, 1) for v in f.box], n_faces=f.n_faces, error=None) if f.image is not None else
-                dict(emotion=None, probs=None, box=None, n_faces=0, error='no face found') for f, p in zip(faces, probs)]
-
-    def predict_files(self, paths:list, # image files
-                      progress:bool=True): # progress bar on stderr
-        "A result dict per file, in order, with `path`; unreadable files get an `error` and the run goes on"
-        paths = [str(p) for p in paths]
-        images, report = map_report(lambda p: Image.fromarray(load_image(p)), paths, 'reading images', False)
-        errors = dict(zip(report.item, report.error))
-        results = [None]*len(paths)
-        from tqdm.auto import tqdm
-        import sys
-        with tqdm(total=len(paths), desc='predicting', disable=not progress, file=sys.stderr, leave=False) as bar:
-            for s in range(0, len(paths), self.bs):
-                idx = [i for i in range(s, min(s + self.bs, len(paths))) if images[i] is not None]
-                for i, r in zip(idx, self.predict_images([images[i] for i in idx])): results[i] = r
-                bar.update(min(self.bs, len(paths) - s))
-        return [dict(path=p, **(r or dict(emotion=None, probs=None, box=None, n_faces=0, error=errors[p]))) for p, r in zip(paths, results)]
 
 # %% ../nbs/01_backbones.ipynb #83b0d7d2
 STUDY_TABLE2 = pd.DataFrame([dict(preset=p, trivial=t, reported=r) for p, rs in
                              [('resnet50', (80.4, 83.2)), ('efficientnet_b4', (80.2, 84.71)), ('efficientnetv2_s', (83.9, 85.8))]
                              for t, r in zip((False, True), rs)])
-
-def local_weights(weights_dir:str|Path|None, arch:str) -> Path|None:
-    "`weights_dir/<arch>.safetensors` (or `.pth`, `.bin`) if it exists"
-    if weights_dir is None: return None
-    return next((f for f in (Path(weights_dir)/f'{arch}{ext}' for ext in ('.safetensors', '.pth', '.bin')) if f.is_file()), None)
 
 def study_splits(table:pd.DataFrame # with splits train and test (other rows are dropped)
                 ) -> pd.DataFrame:

@@ -1,5 +1,5 @@
-"""The main job: does the avatar show the person's emotion? `AnomalyChecker`, the label-compare baseline, its evaluation on
-FER2013 avatar pairs, and the demo
+"""The main job: does the avatar show the person's emotion? `AnomalyChecker`, the label-compare baseline, and its evaluation on
+FER2013 avatar pairs
 
 Docs: https://avatar-anomaly.github.io/avatar_anomaly/check.html.md"""
 
@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
-from .data import EMOTIONS, load_image
-from .backbones import DEFAULT_MODEL, EmotionPredictor
+from .data import EMOTIONS, as_pil
+from .weights import read_card
+from .predict import DEFAULT_MODEL, EmotionPredictor
+from .avatars import Stylizer, make_stylizer, dataset_avatars, anomaly_pairs
 
 # %% auto #0
-__all__ = ['DEFAULT_THRESHOLD', 'DEMO_MISMATCH_FACE', 'DEMO_TOON', 'DEMO_AVATARS', 'anomaly_score', 'CheckResult', 'check_result',
-           'AnomalyChecker', 'demo_images', 'show_check', 'run_demo', 'pair_scores', 'choose_threshold', 'pair_metrics',
-           'pairs_benchmark']
+__all__ = ['DETECTOR_CARD', 'anomaly_score', 'CheckResult', 'check_result', 'AnomalyChecker', 'pair_scores', 'choose_threshold',
+           'pair_metrics', 'pairs_benchmark']
 
 # %% ../nbs/08_check.ipynb #0b8e2c93
 def anomaly_score(p_real, # [..., 7] emotion probabilities of the real face
@@ -76,31 +77,26 @@ def check_result(real:dict, # an `EmotionPredictor` result for the real image
     return res
 
 # %% ../nbs/08_check.ipynb #0cd18cf5
-DEFAULT_THRESHOLD = 0.7914   # chosen on the FER2013 validation pairs by bench/check_baseline.py
-
-def _as_pil(img) -> tuple:
-    "`(PIL image, file name or None)` of a PIL image, uint8 array or image file"
-    if isinstance(img, Image.Image): return img, None
-    if isinstance(img, np.ndarray): return Image.fromarray(img), None
-    return Image.fromarray(load_image(img)), str(img)
+DETECTOR_CARD = 'label_compare'   # the card of this detector: threshold, how it was chosen, benchmarks
 
 class AnomalyChecker:
     "Label-compare anomaly detector: emotions of the real face and of the avatar, and how likely they differ"
     def __init__(self,
                  real_model:str|Path=DEFAULT_MODEL, # real-face emotion model (shipped name or file)
                  avatar_model:str|Path|None=None, # avatar emotion model (default: the real-face one)
-                 threshold:float=DEFAULT_THRESHOLD, # anomaly when the score is at least this
+                 threshold:float|None=None, # anomaly when the score is at least this (default: the detector card's)
                  tta:bool=False, # flip TTA in both models
                  detect:bool|None=None, # face detection: True always, False never (crops), None by size
-                 device:str='cpu'):
-        self.threshold = threshold
+                 device=None): # default: see `default_device`
+        self.threshold = read_card(DETECTOR_CARD)['threshold'] if threshold is None else threshold
         self.real = EmotionPredictor(real_model, detect=detect, tta=tta, device=device)
         self.avatar = self.real if avatar_model in (None, real_model) else EmotionPredictor(avatar_model, detect=detect, tta=tta, device=device)
 
     def check(self, real, # real face: PIL image, uint8 array or image file
               avatar): # avatar: same kinds
         "`CheckResult` of one pair"
-        (ri, rp), (ai, ap) = _as_pil(real), _as_pil(avatar)
+        ri, ai = as_pil(real), as_pil(avatar)
+        rp, ap = (str(x) if isinstance(x, (str, Path)) else None for x in (real, avatar))
         if self.avatar is self.real: r, a = self.real.predict_images([ri, ai])
         else: r, a = self.real.predict_images([ri])[0], self.avatar.predict_images([ai])[0]
         return check_result(r, a, self.threshold, rp, ap)
@@ -117,44 +113,6 @@ class AnomalyChecker:
             real_res = dict(zip(reals, self.real.predict_files(reals, progress)))
             avatar_res = dict(zip(avatars, self.avatar.predict_files(avatars, progress)))
         return [check_result(real_res[r], avatar_res[a], self.threshold, r, a) for r, a in pairs]
-
-# %% ../nbs/08_check.ipynb #41a02675
-DEMO_MISMATCH_FACE = 44
-DEMO_TOON = dict(structure=0.5, color=0.5)
-DEMO_AVATARS = ('her own toon avatar', "a sad face's toon avatar")   # what the demo's two avatars are
-
-def demo_images() -> dict:
-    "The demo's PIL images: `real` (the astronaut), `kept` (her toon avatar), `other` (a sad LFW face) and `mismatched` (its avatar)"
-    from skimage import data
-    from avatar_anomaly.toon import ToonStylizer
-    real = Image.fromarray(data.astronaut())
-    other = Image.fromarray((data.lfw_subset()[DEMO_MISMATCH_FACE]*255).round().astype(np.uint8)).resize((128, 128), Image.Resampling.BICUBIC)
-    kept, mismatched = ToonStylizer(**DEMO_TOON)([real, other])
-    return dict(real=real, kept=kept, other=other, mismatched=mismatched)
-
-def show_check(real, avatars:list, results:list, titles:list|None=None):
-    "The real face next to avatars, each titled with its emotion and verdict"
-    import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(1, 1 + len(avatars), figsize=(3*(1 + len(avatars)), 3.4))
-    r0 = results[0]
-    axs[0].imshow(real, cmap='gray'); axs[0].set_title(f"real: {r0.real_emotion} {r0.real_probs[r0.real_emotion]:.2f}", fontsize=9)
-    for ax, av, r, t in zip(axs[1:], avatars, results, titles or [''] * len(avatars)):
-        ax.imshow(av, cmap='gray')
-        ax.set_title(f"{t}\navatar: {r.avatar_emotion} {r.avatar_probs[r.avatar_emotion]:.2f}\n{r.verdict} (score {r.score:.2f})"
-                     if not r.error else f"{t}\n{r.error}", fontsize=9, color='crimson' if r.anomaly else 'black')
-    for ax in axs: ax.axis('off')
-    fig.tight_layout()
-    return fig
-
-def run_demo(checker:AnomalyChecker|None=None, # default: `AnomalyChecker()` with the shipped model
-             out:str|Path|None=None): # save the figure here
-    "`(results, figure)`: the astronaut checked against her own avatar and against a sad face's avatar"
-    im = demo_images()
-    checker = checker or AnomalyChecker()
-    results = [checker.check(im['real'], im['kept']), checker.check(im['real'], im['mismatched'])]
-    fig = show_check(im['real'], [im['kept'], im['mismatched']], results, list(DEMO_AVATARS))
-    if out: fig.savefig(out, dpi=100, bbox_inches='tight')
-    return results, fig
 
 # %% ../nbs/08_check.ipynb #70e75699
 def pair_scores(checker:AnomalyChecker, # the detector
@@ -191,12 +149,11 @@ def pair_metrics(scored:pd.DataFrame, # from `pair_scores` (with `anomaly`, `kin
 # %% ../nbs/08_check.ipynb #70c01df8
 def pairs_benchmark(photos:pd.DataFrame, # labelled photos with `valid` and `test` splits (a reader's table)
                     checker:AnomalyChecker, # the detector
-                    stylizer=None, # avatar generator (default: the toon at `TOON_DEFAULT`)
+                    stylizer:Stylizer|None=None, # avatar generator (default: `make_stylizer('toon')`, the toon card's settings)
                     out_dir=None, # avatar folder (default: in the cache, see `dataset_avatars`)
                     progress:bool=True):
     "Threshold chosen on the valid pairs; `pair_metrics` of the valid and test pairs at it"
-    from avatar_anomaly.avatars import dataset_avatars, anomaly_pairs
-    avatars = dataset_avatars(photos, stylizer, splits=['valid', 'test'], out_dir=out_dir, progress=progress)
+    avatars = dataset_avatars(photos, stylizer or make_stylizer('toon'), splits=['valid', 'test'], out_dir=out_dir, progress=progress)
     scored = pair_scores(checker, anomaly_pairs(avatars), progress)
     v, t = scored[scored.split == 'valid'], scored[scored.split == 'test']
     thr = round(choose_threshold(v.score, v.anomaly), 4)

@@ -20,16 +20,15 @@ import torch.nn.init as init
 from PIL import Image
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated')  # raised by a dependency at import
 from torchvision.models import resnet18
-from fastai.vision.all import (Learner, Callback, OptimWrapper, accuracy, BalancedAccuracy, F1Score, params,
-                               imagenet_stats, ChannelsLast)
-from .data import EMOTIONS, AFFECTNET8, GRAY_STATS, emotion_dls, load_image
-from .backbones import PRESETS, WeightsUnavailableError, CheckpointMismatchError, create_body, Preset, load_model
-from .backbones import CPUAutocast, cpu_has_bf16, predict_proba, local_weights
-from .backbones import load_state_dict_strict, write_model_files, read_model_card, fill_model
+from fastai.vision.all import Callback, OptimWrapper, params, imagenet_stats
+from .data import EMOTIONS, AFFECTNET8, GRAY_STATS, emotion_dls, as_pil
+from .weights import (WeightsUnavailableError, CheckpointMismatchError, load_state_dict_strict, read_state_dict,
+                                    write_model_files, read_model_card, fill_model, local_weights)
+from .backbones import PRESETS, create_body, Preset, load_emotion_net, make_learner, predict_proba
 from .backbones import csv_logger, timed_fit, training_card, study_splits, study_row
 
 # %% auto #0
-__all__ = ['DAN_CLASSES', 'DAN_RECIPES', 'DAN_PRESETS', 'STUDY_TABLE3', 'SpatialAttention', 'ChannelAttention',
+__all__ = ['DAN_CLASSES', 'DAN_RECIPES', 'DAN_FORMAT', 'DAN_PRESETS', 'STUDY_TABLE3', 'SpatialAttention', 'ChannelAttention',
            'CrossAttentionHead', 'DAN', 'FeatureMap', 'resnet18_body', 'map_channels', 'create_dan',
            'load_official_dan', 'dan_preprocess', 'to_emotions', 'predict_dan', 'AffinityLoss', 'PartitionLoss',
            'DANLoss', 'DANRecipe', 'epoch_lr', 'EpochLR', 'DANSplitter', 'DANOutputs', 'dan_learner', 'save_dan',
@@ -134,25 +133,11 @@ class FeatureMap(nn.Module):
         self.model = model
     def forward(self, x): return self.model.forward_features(x)
 
-def _state_dict_of(obj, source:str) -> dict:
-    "The tensors of a checkpoint: a state dict, or one under 'model_state_dict' / 'state_dict'"
-    if not isinstance(obj, dict): raise CheckpointMismatchError(f"{source} holds a {type(obj).__name__}, not a state dict")
-    for k in ('model_state_dict', 'state_dict'):
-        if k in obj and isinstance(obj[k], dict): return obj[k]
-    return obj
-
-def _load(path_or_state, source:str|None=None) -> tuple:
-    "(state dict, source name) of a file (loaded with `weights_only=True`) or of a dict"
-    if isinstance(path_or_state, dict): return _state_dict_of(path_or_state, source or 'state dict'), source or 'state dict'
-    p = Path(path_or_state)
-    if not p.is_file(): raise FileNotFoundError(f"{p}: no such checkpoint file")
-    return _state_dict_of(torch.load(p, map_location='cpu', weights_only=True), str(p)), str(p)
-
 def resnet18_body(weights:str|Path|dict|None=None # torchvision-format ResNet-18 state dict or file (e.g. MS-Celeb-1M)
                  ) -> nn.Sequential:
     "The official DAN backbone: torchvision ResNet-18 minus avgpool and fc (512-d map, 7×7 at 224 px)"
     net = resnet18(weights=None)
-    if weights is not None: load_state_dict_strict(net, *_load(weights))
+    if weights is not None: load_state_dict_strict(net, *read_state_dict(weights))
     return nn.Sequential(*list(net.children())[:-2])
 
 @torch.no_grad()
@@ -190,22 +175,17 @@ def load_official_dan(path_or_state_dict:str|Path|dict, # official `.pth` file (
                       num_class:int=len(EMOTIONS), # 7 for RAF-DB and AffectNet-7, 8 for AffectNet-8
                       num_head:int=4): # heads of the checkpoint (4 in every released file)
     "An official DAN checkpoint loaded strictly into the ResNet-18 `DAN`, in eval mode"
-    state, source = _load(path_or_state_dict)
+    state, source = read_state_dict(path_or_state_dict)
     model = create_dan('resnet18', num_class, num_head)
     return load_state_dict_strict(model, state, source).eval()   # `load_state_dict` copies float16 files into float32 parameters
 
 # %% ../nbs/02_dan.ipynb #8c730d21
-def _pil(img) -> Image.Image:
-    if isinstance(img, Image.Image): return img.convert('RGB')
-    if isinstance(img, np.ndarray): return Image.fromarray(img).convert('RGB')
-    return Image.fromarray(load_image(img, 'RGB'))
-
 def dan_preprocess(images, # a PIL image, uint8 array or image file, or a list of them
                    size:int=224, # output side (the official 224)
                    stats=imagenet_stats): # normalisation (mean, std)
     "The official DAN eval transform: PIL bilinear resize to size×size, ToTensor, Normalize; a [B, 3, size, size] batch"
     if not isinstance(images, (list, tuple)): images = [images]
-    x = torch.stack([torch.from_numpy(np.array(_pil(im).resize((size, size), Image.BILINEAR))).permute(2, 0, 1)
+    x = torch.stack([torch.from_numpy(np.array(as_pil(im, 'RGB').resize((size, size), Image.BILINEAR))).permute(2, 0, 1)
                      for im in images]).float().div(255)
     mean, std = (torch.tensor(s, dtype=torch.float32).view(1, -1, 1, 1) for s in stats)
     return x.sub(mean).div(std)
@@ -319,6 +299,8 @@ class DANRecipe:
     bs:int=84 # batch size
     epochs:int=107 # epochs
     body_lr:float|None=None # initial learning rate of the backbone (None: `lr`), for a backbone that is already trained
+    bf16_cpu:bool=True # bf16 autocast when training on a CPU that has bf16 instructions
+    channels_last:bool=True # channels-last memory format when training on a CPU
 
 DAN_RECIPES = {
     'study': DANRecipe(),
@@ -362,33 +344,29 @@ def dan_learner(dls, # from `emotion_dls` (classes in `EMOTIONS` order)
                 recipe:str|DANRecipe='study', # a `DAN_RECIPES` name or a `DANRecipe`
                 class_weights:torch.Tensor|None=None, # per-class cross-entropy weights in `EMOTIONS` order
                 cbs:list|None=None, # more callbacks
-                fp16:bool=True, # mixed precision: float16 on CUDA, bfloat16 on CPUs that have it
+                fp16:bool=True, # mixed precision by `make_learner`'s rule (bf16 or fp16 on CUDA, bf16 on CPUs that have it)
                 **kwargs): # passed to `Learner`
     "A fastai `Learner` for `model` with the DAN losses and `recipe`'s optimiser, schedule and (`body_lr`) per-group rates"
     r = DAN_RECIPES[recipe] if isinstance(recipe, str) else recipe
-    if list(dls.vocab) != list(EMOTIONS): raise ValueError(f"dls classes {list(dls.vocab)} are not in EMOTIONS order")
     if r.opt not in _OPTS: raise ValueError(f"unknown optimiser {r.opt!r} ({', '.join(_OPTS)})")
     loss = DANLoss(model.num_class, model.n_features, r.n_centres, r.affinity, r.partition, class_weights)
-    learn = Learner(dls, model, loss_func=loss, opt_func=partial(OptimWrapper, opt=_OPTS[r.opt]), lr=r.lr, wd=r.wd,
-                    splitter=DANSplitter(loss), metrics=[accuracy, BalancedAccuracy(), F1Score(average='macro')],
-                    cbs=[DANOutputs(), EpochLR(r), *(cbs or [])], **kwargs)
-    learn.recipe = r
-    if fp16 and torch.cuda.is_available(): learn.to_fp16()
-    elif fp16 and cpu_has_bf16(): learn.add_cbs([CPUAutocast(), ChannelsLast()])
-    return learn
+    return make_learner(dls, model, r, loss, partial(OptimWrapper, opt=_OPTS[r.opt]), DANSplitter(loss),
+                        [DANOutputs(), EpochLR(r), *(cbs or [])], mixed=fp16, wd=r.wd, **kwargs)
 
 # %% ../nbs/02_dan.ipynb #499714c5
+DAN_FORMAT = 'avatar_anomaly.DAN/1'
+
 def save_dan(model:DAN, # from `create_dan`
              path:str|Path, # file name without suffix (`.safetensors` and `.json` are added)
              **card): # more card sections: training, metrics, reproduce, ...
     "Write `path.safetensors` and its model card `path.json`; returns the card"
     if 'backbone' not in model.config: raise ValueError("save_dan needs a DAN made by `create_dan` (its card names the backbone)")
-    return write_model_files(model, path, dict(format='avatar_anomaly.DAN/1', classes=list(EMOTIONS), dan=model.config, **card))
+    return write_model_files(model, path, dict(format=DAN_FORMAT, classes=list(EMOTIONS), dan=model.config, **card))
 
 def load_dan(name_or_path:str|Path, # model file (stem, .json or .safetensors) or a shipped model's name
              device='cpu'):
     "`(model, card)`: the `DAN` rebuilt from its card with its weights, in eval mode"
-    stem, card = read_model_card(name_or_path, 'avatar_anomaly.DAN/1')
+    stem, card = read_model_card(name_or_path, DAN_FORMAT)
     c = card['dan']
     model = create_dan(c['backbone'], c['num_class'], c['num_head'], in_chans=c['in_chans'], mid=c['mid'], hidden=c['hidden'])
     return fill_model(model, stem, device), card
@@ -408,7 +386,7 @@ def show_attention(image, # the face: PIL image or uint8 array
                    size:float=1.8): # inches per panel
     "The face, then each head's map overlaid on it; returns the figure"
     import matplotlib.pyplot as plt
-    img = np.asarray(_pil(image))
+    img = np.asarray(as_pil(image, 'RGB'))
     up = F.interpolate(maps[None].float(), size=img.shape[:2], mode='bilinear', align_corners=False)[0]
     lo, hi = up.amin((1, 2), keepdim=True), up.amax((1, 2), keepdim=True)
     up = ((up - lo)/(hi - lo).clamp_min(1e-12)).numpy()
@@ -455,7 +433,7 @@ STUDY_TABLE3 = pd.DataFrame([
 def init_dan_body(model:DAN, # a DAN on a timm backbone, from `create_dan`
                   source:str|Path): # a saved `EmotionNet` (file stem) or a shipped model's name
     "Copy the body of the `EmotionNet` at `source` into `model`'s backbone (strictly); returns `model`"
-    emo, card = load_model(source)
+    emo, card = load_emotion_net(source)
     if card['preset']['arch'] != model.config['backbone']:
         raise ValueError(f"{source}: its backbone is {card['preset']['arch']!r}, the DAN's is {model.config['backbone']!r}")
     load_state_dict_strict(model.body.model, emo.body.state_dict(), str(source))

@@ -26,15 +26,14 @@ from torchvision.transforms import v2 as tv
 
 # %% auto #0
 __all__ = ['EMOTIONS', 'RAFDB', 'FER2013', 'FER2013_FOLDERS', 'AFFECTNET7', 'AFFECTNET8', 'CKPLUS', 'FOLDER_NAMES',
-           'FERPLUS_COLUMNS', 'TABLE_COLUMNS', 'IMAGE_EXTS', 'SPLIT_NAMES', 'GRAY_MODES', 'MANIFEST_COLUMNS',
-           'GRAY_STATS', 'DataNotFoundError', 'data_root', 'data_required', 'dataset_path', 'cache_dir',
-           'UnknownLabelError', 'LabelMap', 'ferplus_majority', 'emotion_table', 'is_image_file', 'read_folder_tree',
-           'write_image', 'read_rafdb', 'read_fer2013_csv', 'read_fer2013_folders', 'read_dataset', 'ImageError',
-           'pil_to_array', 'load_image', 'map_report', 'check_images', 'Face', 'square_box', 'is_face_crop',
-           'FaceCropper', 'crop_table', 'item_seed', 'mirror_paths', 'generate_avatars', 'avatar_table',
-           'avatar_failures', 'study_resize', 'TorchvisionPolicy', 'train_aug', 'valid_aug', 'AlbumentationsTransform',
-           'TrainAlbumentations', 'ValidAlbumentations', 'RowImage', 'usable_rows', 'class_weights', 'emotion_dls',
-           'summarise_dataset']
+           'FERPLUS_COLUMNS', 'TABLE_COLUMNS', 'IMAGE_EXTS', 'SPLIT_NAMES', 'GRAY_MODES', 'GRAY_STATS',
+           'DataNotFoundError', 'data_root', 'data_required', 'dataset_path', 'cache_dir', 'UnknownLabelError',
+           'LabelMap', 'ferplus_majority', 'emotion_table', 'is_image_file', 'read_folder_tree', 'write_image',
+           'read_rafdb', 'read_fer2013_csv', 'save_atomic', 'read_fer2013_folders', 'read_dataset', 'ImageError',
+           'pil_to_array', 'load_image', 'as_pil', 'map_report', 'check_images', 'Face', 'square_box', 'is_face_crop',
+           'FaceCropper', 'crop_table', 'study_resize', 'TorchvisionPolicy', 'train_aug', 'valid_aug',
+           'AlbumentationsTransform', 'TrainAlbumentations', 'ValidAlbumentations', 'RowImage', 'usable_rows',
+           'class_weights', 'emotion_dls', 'summarise_dataset']
 
 # %% ../nbs/00_data.ipynb #ffa67354
 class DataNotFoundError(FileNotFoundError):
@@ -222,11 +221,11 @@ def read_fer2013_csv(csv, # Kaggle `fer2013.csv` (columns emotion, pixels, Usage
             row.update(path='', flag=f'bad_pixels: expected 2304 grey values, got {len(values)}')
         elif not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            _save_atomic(Image.fromarray(np.array(values, dtype=np.uint8).reshape(48, 48)), path)
+            save_atomic(Image.fromarray(np.array(values, dtype=np.uint8).reshape(48, 48)), path)
         rows.append(row)
     return emotion_table(rows)
 
-def _save_atomic(img:Image.Image, path:Path):
+def save_atomic(img:Image.Image, path:Path):
     "Save `img` so that a crash never leaves a half-written file at `path`"
     tmp = path.with_name(f'.{path.name}.tmp')
     img.save(tmp, format=Image.registered_extensions()[path.suffix.lower()])
@@ -304,6 +303,13 @@ def load_image(path, # image file
             return pil_to_array(im, mode)
     except UnidentifiedImageError: raise ImageError(f"{path}: not an image file PIL can read") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e: raise ImageError(f"{path}: truncated or corrupt image ({e})") from None
+
+def as_pil(img, # a PIL image, a uint8 array, or an image file
+           mode:str|None=None): # 'RGB', 'L' or 'auto'; files default to 'RGB', images and arrays keep their mode without one
+    "`img` as a PIL image; files are read with `load_image` (errors name the file)"
+    if isinstance(img, (str, os.PathLike)): return Image.fromarray(load_image(img, mode or 'RGB'))
+    im = img if isinstance(img, Image.Image) else Image.fromarray(np.asarray(img))
+    return im if mode in (None, 'auto') or im.mode == mode else im.convert(mode)
 
 # %% ../nbs/00_data.ipynb #4db89734
 def map_report(f, # function applied to each item
@@ -428,10 +434,10 @@ def _crop_file(self:FaceCropper, path, cache:Path|None) -> Face:
         meta = json.loads((cache/f'{key}.json').read_text())
         img = Image.open(png).convert('RGB') if meta['status'] != 'no_face' else None
         return Face(img, **{**meta, 'box': meta['box'] and tuple(meta['box'])}, path=str(path), crop_path=img and str(png))
-    face, = self([Image.fromarray(load_image(path))])
+    face, = self([as_pil(path)])
     face.path = str(path)
     if key:
-        if face.image is not None: _save_atomic(face.image, png); face.crop_path = str(png)
+        if face.image is not None: save_atomic(face.image, png); face.crop_path = str(png)
         tmp = cache/f'.{key}.json.tmp'; tmp.write_text(json.dumps(face.meta())); os.replace(tmp, cache/f'{key}.json')
     return face
 
@@ -460,104 +466,6 @@ def crop_table(table:pd.DataFrame, # a table from one of the readers
         if f.status == 'no_face': t.loc[i, 'flag'] = 'no_face'
         elif f.status == 'detected': t.loc[i, 'path'] = f.crop_path
     return t
-
-# %% ../nbs/00_data.ipynb #febe5ae5
-MANIFEST_COLUMNS = ['source', 'avatar', 'label', 'split', 'generator', 'settings', 'seed']
-
-def item_seed(path, # the source image
-              seed:int=0): # the run's seed
-    "A per-image seed from the run's seed and the file name (stable across runs, machines and batchings)"
-    return zlib.crc32(f"{seed}:{Path(path).name}".encode()) & 0x7fffffff
-
-def mirror_paths(sources:list, # source image files
-                 out_dir, # output folder
-                 root=None, # folder the sources are relative to (default: their common folder)
-                 suffix:str='.png'): # output file type
-    "Output path of every source: its path relative to `root`, under `out_dir`, with `suffix`"
-    sources = [Path(s).absolute() for s in sources]
-    if not sources: return []
-    root = Path(root).absolute() if root else Path(os.path.commonpath([s.parent for s in sources]))
-    return [Path(out_dir)/s.relative_to(root).with_suffix(suffix) for s in sources]
-
-# %% ../nbs/00_data.ipynb #c3a3c824
-def _read_csv(f:Path, columns:list) -> pd.DataFrame:
-    "The CSV `f` as strings (an empty table with `columns` if there is none)"
-    return pd.read_csv(f, dtype=str, keep_default_na=False) if f.is_file() else pd.DataFrame(columns=columns)
-
-def _read_manifest(out_dir:Path, name:str, settings:str) -> pd.DataFrame:
-    "The manifest of `out_dir` (empty if none); refuses a folder made by another generator or with other settings"
-    m = _read_csv(out_dir/'manifest.csv', MANIFEST_COLUMNS)
-    other = m[(m.generator != name) | (m.settings != settings)]
-    if len(other): raise ValueError(f"{out_dir/'manifest.csv'}: made by {other.generator.iloc[0]} with settings "
-                                    f"{other.settings.iloc[0]}, not {name} with {settings}; use another output folder")
-    return m
-
-def _append_csv(df:pd.DataFrame, f:Path):
-    "Append `df` to the CSV `f` (header only when the file is new) and flush it to disk"
-    new = not f.is_file()
-    with open(f, 'a', newline='') as fh:
-        df.to_csv(fh, header=new, index=False); fh.flush(); os.fsync(fh.fileno())
-
-def _stylize_batch(stylizer, images:list, seeds:list, paths:list) -> list:
-    "Outputs of `stylizer` on a batch; if the batch fails, one image at a time (`(None, error)` for the bad ones)"
-    try: return list(stylizer(images, seeds))
-    except (OSError, ValueError, RuntimeError) as e:
-        if len(images) == 1: return [(None, f"{paths[0]}: {type(e).__name__}: {e}")]
-        return [_stylize_batch(stylizer, [im], [s], [p])[0] for im, s, p in zip(images, seeds, paths)]
-
-def generate_avatars(table:pd.DataFrame, # images to stylize (`path`; `label`, `split` when known)
-                     stylizer, # a stylizer: `name`, `settings`, `__call__(images, seeds)`
-                     out_dir, # output folder (mirrors the sources' tree; holds manifest.csv and failures.csv)
-                     seed:int=0, # run seed (each image's seed is `item_seed(path, seed)`)
-                     bs:int=32, # images per stylizer call
-                     root=None, # folder the sources are relative to (default: their common folder)
-                     progress:bool=True): # progress bar on stderr
-    "Avatars of every image of `table` in `out_dir`, resumable; returns the avatar table (`path` = avatar, `photo` = source)"
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    settings = json.dumps(stylizer.settings, sort_keys=True)
-    done = _read_manifest(out_dir, stylizer.name, settings)
-    t = table[table.path != ''].reset_index(drop=True)
-    t = t.assign(avatar=[str(p) for p in mirror_paths(t.path, out_dir, root)])
-    todo = t[~t.path.isin(set(done.source))]
-    with tqdm(total=len(t), initial=len(t) - len(todo), desc=f'avatars ({stylizer.name})', disable=not progress,
-              file=sys.stderr, leave=False) as bar:
-        for s in range(0, len(todo), bs):
-            batch = todo.iloc[s:s + bs]
-            images, report = map_report(lambda p: Image.fromarray(load_image(p, 'auto')), list(batch.path), progress=False)
-            ok = [i for i, im in enumerate(images) if im is not None]
-            seeds = [item_seed(p, seed) for p in batch.path]
-            outs = _stylize_batch(stylizer, [images[i] for i in ok], [seeds[i] for i in ok], [batch.path.iloc[i] for i in ok]) if ok else []
-            rows, failed = [], [dict(source=r.item, error=r.error) for r in report.itertuples()]
-            for i, out in zip(ok, outs):
-                r = batch.iloc[i]
-                if isinstance(out, tuple): failed.append(dict(source=r.path, error=out[1])); continue
-                Path(r.avatar).parent.mkdir(parents=True, exist_ok=True)
-                _save_atomic(out, Path(r.avatar))
-                rows.append(dict(source=r.path, avatar=r.avatar, label=r.get('label', ''), split=r.get('split', ''),
-                                 generator=stylizer.name, settings=settings, seed=seeds[i]))
-            if rows: _append_csv(pd.DataFrame(rows, columns=MANIFEST_COLUMNS), out_dir/'manifest.csv')
-            if failed: _append_csv(pd.DataFrame(failed, columns=['source', 'error']), out_dir/'failures.csv')
-            bar.update(len(batch))
-    return avatar_table(out_dir, table)
-
-def avatar_table(out_dir, # a folder written by `generate_avatars`
-                 photos:pd.DataFrame|None=None): # only the avatars of these photos (`path`)
-    "The avatars listed in `out_dir/manifest.csv` as a table (`path` = avatar, `photo` = source, label and split inherited)"
-    f = Path(out_dir)/'manifest.csv'
-    if not f.is_file(): raise FileNotFoundError(f"{f}: no avatar manifest (not a folder written by generate_avatars)")
-    m = _read_csv(f, MANIFEST_COLUMNS).drop_duplicates('source', keep='last')
-    if photos is not None: m = m[m.source.isin(set(photos.path))]
-    return pd.DataFrame(dict(path=m.avatar, label=m.label, split=m.split, source=m.generator, flag='', photo=m.source,
-                             settings=m.settings, seed=m.seed.astype(int))).reset_index(drop=True)
-
-def avatar_failures(out_dir, # a folder written by `generate_avatars`
-                    photos:pd.DataFrame|None=None): # only these sources
-    "The sources of `out_dir/failures.csv` that still have no avatar, with their last error (`source`, `error`)"
-    failed = _read_csv(Path(out_dir)/'failures.csv', ['source', 'error']).drop_duplicates('source', keep='last')
-    done = set(_read_csv(Path(out_dir)/'manifest.csv', MANIFEST_COLUMNS).source)
-    failed = failed[~failed.source.isin(done)]
-    if photos is not None: failed = failed[failed.source.isin(set(photos.path))]
-    return failed.reset_index(drop=True)
 
 # %% ../nbs/00_data.ipynb #e8f18351
 def study_resize(size:int) -> int:

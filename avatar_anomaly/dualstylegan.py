@@ -15,8 +15,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 from fastcore.basics import patch
-from .data import ImageError, FaceCropper, cache_dir, load_image
-from .backbones import load_state_dict_strict, CheckpointMismatchError, WeightsUnavailableError, hub_reachable
+from .data import ImageError, FaceCropper, cache_dir, as_pil
+from .weights import (load_state_dict_strict, load_checkpoint, read_state_dict, CheckpointMismatchError,
+                                    WeightsUnavailableError, hub_reachable, default_device, find_weights)
 
 # %% auto #0
 __all__ = ['TINY_CHANNELS', 'TINY_ENCODER', 'HUB_REPO', 'ENCODER_FILES', 'make_kernel', 'upfirdn2d', 'fused_leaky_relu',
@@ -24,7 +25,7 @@ __all__ = ['TINY_CHANNELS', 'TINY_ENCODER', 'HUB_REPO', 'ENCODER_FILES', 'make_k
            'NoiseInjection', 'ConstantInput', 'StyledConv', 'ToRGB', 'stylegan2_channels', 'StyleGAN2Generator',
            'AdaptiveInstanceNorm', 'AdaResBlock', 'ConvLayer', 'DualStyleGAN', 'interp_weights', 'SEModule',
            'BottleneckIRSE', 'GradualStyleBlock', 'upsample_add', 'GradualStyleEncoder', 'PSPEncoder',
-           'load_checkpoint', 'load_style_codes', 'load_generator', 'load_psp', 'checkpoint_folder', 'checkpoint_files',
+           'load_style_codes', 'load_generator', 'load_psp', 'checkpoint_folder', 'checkpoint_files',
            'download_dualstylegan', 'ffhq_quad', 'align_ffhq', 'parse_style', 'pick_code', 'seeded_noise',
            'DualStyleGANStylizer', 'stylize']
 
@@ -503,26 +504,6 @@ TINY_ENCODER = dict(widths=(16, 16, 32, 32), units=(1, 1, 1, 1), fpn_width=32, i
                     decoder_channels=TINY_CHANNELS)
 
 # %% ../nbs/03_dualstylegan.ipynb #2e4a7167
-_TORCH_SAFE = [argparse.Namespace, np.dtype]
-if hasattr(np, '_core'):
-    _TORCH_SAFE += [(np._core.multiarray.scalar, 'numpy.core.multiarray.scalar'), np._core.multiarray.scalar,
-                    (np._core.multiarray._reconstruct, 'numpy.core.multiarray._reconstruct'), np._core.multiarray._reconstruct,
-                    np.ndarray] + [type(np.dtype(t)) for t in ('f4', 'f8', 'i4', 'i8', 'b1')]
-
-def load_checkpoint(path, # a `.pt` file
-                    trust_pickle:bool=False): # allow full unpickling (only for files you trust)
-    "A torch checkpoint loaded on the CPU with `weights_only=True` (plus argparse.Namespace and numpy scalars)"
-    path = Path(path)
-    if not path.is_file(): raise WeightsUnavailableError(f"{path}: no such file")
-    try:
-        with torch.serialization.safe_globals(_TORCH_SAFE): return torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as e:
-        if trust_pickle: return torch.load(path, map_location='cpu', weights_only=False)
-        why = str(e).strip().splitlines()[0][:200]
-        raise CheckpointMismatchError(f"{path} holds Python objects that safe loading refuses ({why}); "
-                                      "if you trust the file, pass trust_pickle=True") from None
-    except RuntimeError as e: raise CheckpointMismatchError(f"{path}: not a readable torch checkpoint ({e})") from None
-
 _NPY_ALLOWED = {('numpy._core.multiarray', '_reconstruct'), ('numpy.core.multiarray', '_reconstruct'), ('numpy', 'ndarray'),
                 ('numpy', 'dtype'), ('numpy._core.multiarray', 'scalar'), ('numpy.core.multiarray', 'scalar'),
                 ('collections', 'OrderedDict'), ('_codecs', 'encode')}  # the last: bytes in protocol-2 pickles
@@ -558,9 +539,6 @@ def load_style_codes(path, # `exstyle_code.npy` / `refined_exstyle_code.npy`
     return {str(k): np.asarray(v, dtype=np.float32) for k, v in codes.items()}
 
 # %% ../nbs/03_dualstylegan.ipynb #9f05c99c
-def _device(device=None) -> torch.device:
-    return torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-
 def load_generator(path_or_state, # `generator.pt` ({'g_ema': ...}) or a state dict
                    size:int=1024, # generator resolution
                    channels:dict|None=None, # channel-table overrides (small models)
@@ -568,12 +546,9 @@ def load_generator(path_or_state, # `generator.pt` ({'g_ema': ...}) or a state d
                    trust_pickle:bool=False, # see `load_checkpoint`
                    **kwargs): # more `DualStyleGAN` arguments (res_index, n_mlp, ...)
     "A `DualStyleGAN` in eval mode with the weights of an official `generator.pt`, loaded strictly"
-    if isinstance(path_or_state, dict): ckpt, source = path_or_state, 'state dict'
-    else: ckpt, source = load_checkpoint(path_or_state, trust_pickle), str(path_or_state)
-    state = ckpt.get('g_ema', ckpt) if isinstance(ckpt, dict) else ckpt
-    if not isinstance(state, dict): raise CheckpointMismatchError(f"{source} holds a {type(state).__name__}, not a state dict")
+    state, source = read_state_dict(path_or_state, trust_pickle)
     G = DualStyleGAN(size, channels=channels, **kwargs)
-    return load_state_dict_strict(G, state, source).eval().to(_device(device))
+    return load_state_dict_strict(G, state, source).eval().to(default_device(device))
 
 def load_psp(path_or_ckpt, # `encoder.pt` / `encoder_wplus.pt`, or the loaded dict
              space:str|None=None, # 'z+' or 'w+'; default from the file name ('wplus' in it → 'w+')
@@ -606,15 +581,17 @@ def load_psp(path_or_ckpt, # `encoder.pt` / `encoder_wplus.pt`, or the loaded di
     if ckpt.get('latent_avg') is not None: E.latent_avg = ckpt['latent_avg'].float().reshape(-1, 512).squeeze(0)
     elif E.start_from_latent_avg: raise CheckpointMismatchError(f"{source}: opts.start_from_latent_avg is set but there is no latent_avg")
     E.opts = opts
-    return E.eval().to(_device(device))
+    return E.eval().to(default_device(device))
 
 # %% ../nbs/03_dualstylegan.ipynb #f43f3433
 HUB_REPO = 'CVPR/DualStyleGAN'  # Hugging Face model repo with the official files under models/
 ENCODER_FILES = {'z+': 'encoder.pt', 'w+': 'encoder_wplus.pt'}
 
 def _checkpoint_root(folder=None) -> Path:
-    "`folder`, else `$AVATAR_ANOMALY_DUALSTYLEGAN`, else the cache's `dualstylegan` folder"
-    return Path(folder or os.environ.get('AVATAR_ANOMALY_DUALSTYLEGAN') or cache_dir('dualstylegan')).expanduser()
+    "`folder`, else a `dualstylegan` folder that `find_weights` finds, else the cache's `weights/dualstylegan` (where downloads go)"
+    if folder: return Path(folder).expanduser()
+    try: return find_weights('dualstylegan', 'DualStyleGAN checkpoint folder')
+    except WeightsUnavailableError: return cache_dir('weights')/'dualstylegan'
 
 def checkpoint_folder(folder=None) -> Path:
     "The DualStyleGAN checkpoint folder: `folder`, its `checkpoint/` or `models/` sub-folder, or the default location"
@@ -763,7 +740,7 @@ class DualStyleGANStylizer:
                  checkpoint:str|None=None): # where the weights came from (recorded in settings)
         if align not in ('mtcnn', 'none'): raise ValueError(f"align must be 'mtcnn' or 'none', not {align!r}")
         if precision not in ('auto', 'fp32', 'fp16', 'bf16'): raise ValueError(f"unknown precision {precision!r}")
-        self.device = _device(device)
+        self.device = default_device(device)
         self.G, self.E = generator.eval().to(self.device), encoder.eval().to(self.device)
         if self.E.n_styles != self.G.n_latent:
             raise ValueError(f"the encoder gives {self.E.n_styles} codes but the generator reads {self.G.n_latent}")
@@ -799,7 +776,7 @@ class DualStyleGANStylizer:
             if not download: raise
             files = checkpoint_files(download_dualstylegan(folder, family, (encoder,), exstyle_name or 'exstyle_code.npy'),
                                      family, encoder, exstyle_name)
-        dev = _device(device)
+        dev = default_device(device)
         G = load_generator(files['generator'], device=dev, trust_pickle=trust_pickle, **(generator_kwargs or {}))
         E = load_psp(files['encoder'], space=_encoder_key(encoder), decoder=False, device=dev, trust_pickle=trust_pickle,
                      **(encoder_kwargs or {}))
@@ -897,7 +874,7 @@ def stylize(images:list, # PIL images or image files
     if key not in _STYLIZERS:
         _STYLIZERS.clear()   # one set of weights in memory at a time
         _STYLIZERS[key] = DualStyleGANStylizer.from_pretrained(checkpoint, style, structure_weight, color_weight, encoder, **kwargs)
-    ims = [im if isinstance(im, Image.Image) else Image.fromarray(load_image(im)) for im in images]
+    ims = [as_pil(im) for im in images]
     return _STYLIZERS[key](ims, [seed + i for i in range(len(ims))])
 
 # %% ../nbs/03_dualstylegan.ipynb #19f32b55

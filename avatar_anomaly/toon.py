@@ -1,5 +1,5 @@
 """Avatars that need no weights: a deterministic "toon" stylizer with structure and colour knobs, the White-box Cartoonization
-generator from a TFLite file, and the study's emotion-preservation table (Table 4) redone on FER2013
+generator from a TFLite file
 
 Docs: https://avatar-anomaly.github.io/avatar_anomaly/toon.html.md"""
 
@@ -7,23 +7,21 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/toon.html.md"""
 
 # %% ../nbs/03a_toon.ipynb #4e0f34f6
 from __future__ import annotations
-import hashlib, json, os, warnings
+import hashlib, os, warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import cv2
 from PIL import Image
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated')  # raised by a dependency at import
-from .data import EMOTIONS, FaceCropper, is_face_crop, pil_to_array, usable_rows, load_image, data_root, GRAY_MODES
-from .backbones import load_model, preset_of, to_batch, predict_proba, Evaluation, DEFAULT_MODEL
+from .data import FaceCropper, is_face_crop, pil_to_array, GRAY_MODES
+from .weights import find_weights, WeightsUnavailableError
 
 # %% auto #0
-__all__ = ['CROP_LANDMARKS', 'TOON_DEFAULT', 'GENERATORS', 'TOON_KNOBS', 'crop_landmarks', 'bulge', 'smooth', 'flatten_colours',
-           'ink_mask', 'toon', 'ToonStylizer', 'pad_square', 'WhiteboxStylizer', 'whitebox_checkpoint', 'make_stylizer',
-           'preservation_table', 'table4_stylizers', 'choose_settings', 'plot_preservation']
+__all__ = ['CROP_LANDMARKS', 'crop_landmarks', 'bulge', 'smooth', 'flatten_colours', 'ink_mask', 'toon', 'ToonStylizer',
+           'pad_square', 'WhiteboxStylizer', 'whitebox_checkpoint']
 
 # %% ../nbs/03a_toon.ipynb #1b74676f
 CROP_LANDMARKS = np.array([(0.32, 0.40), (0.68, 0.40), (0.50, 0.58), (0.36, 0.76), (0.64, 0.76)])  # fractions of width, height
@@ -133,9 +131,6 @@ class ToonStylizer:
             return Image.fromarray(toon(pil_to_array(im, 'auto'), self.structure, self.color, marks))
         with ThreadPoolExecutor(self.workers or os.cpu_count()) as pool: return list(pool.map(one, images, self.landmarks(images)))
 
-# %% ../nbs/03a_toon.ipynb #315b6078
-TOON_DEFAULT = dict(structure=1/3, color=1/3)
-
 # %% ../nbs/03a_toon.ipynb #83f4b27d
 def _interpreter(checkpoint:Path, threads:int):
     "A TFLite interpreter for `checkpoint`, tensors allocated"
@@ -201,100 +196,8 @@ class WhiteboxStylizer:
         return out
 
 # %% ../nbs/03a_toon.ipynb #a7643d5c
-def whitebox_checkpoint(name:str='whitebox_cartoon_gan_dr.tflite' # the 512 px file; `whitebox_cartoon_gan_fp16.tflite`: 224 px
+def whitebox_checkpoint(name:str|Path='whitebox_cartoon_gan_dr.tflite' # the 512 px file; `whitebox_cartoon_gan_fp16.tflite`: 224 px
                        ) -> Path|None:
-    "A White-box Cartoonization TFLite file next to the data folder (`models/whitebox-cartoon-tflite`), if there is one"
-    root = data_root()
-    f = root.parent/'models'/'whitebox-cartoon-tflite'/name if root else None
-    return f if f is not None and f.is_file() else None
-
-# %% ../nbs/03a_toon.ipynb #a288ee04
-GENERATORS = ('toon', 'whitebox', 'dualstylegan')
-
-def make_stylizer(generator:str='toon', # one of `GENERATORS`
-                  structure:float|None=None, # toon: 0..1 (default `TOON_DEFAULT`); dualstylegan: structure weight (default 0.225)
-                  color:float|None=None, # toon: 0..1 (default `TOON_DEFAULT`); whitebox: blend (default 1); dualstylegan: colour weight (0.1)
-                  checkpoint:str|Path|None=None, # whitebox: TFLite file; dualstylegan: checkpoint folder
-                  **kwargs): # more options of the generator's class
-    "A stylizer by generator name"
-    if generator not in GENERATORS: raise ValueError(f"unknown generator {generator!r} (one of {', '.join(GENERATORS)})")
-    if generator == 'toon':
-        if checkpoint is not None: raise ValueError("the toon generator has no checkpoint")
-        return ToonStylizer(TOON_DEFAULT['structure'] if structure is None else structure,
-                            TOON_DEFAULT['color'] if color is None else color, **kwargs)
-    if checkpoint is None: raise ValueError(f"the {generator} generator needs --checkpoint")
-    if generator == 'whitebox': return WhiteboxStylizer(checkpoint, 1. if color is None else color, **kwargs)
-    from avatar_anomaly.dualstylegan import DualStyleGANStylizer
-    return DualStyleGANStylizer.from_pretrained(checkpoint, **{k: v for k, v in dict(structure_weight=structure,
-                                                               color_weight=color).items() if v is not None}, **kwargs)
-
-# %% ../nbs/03a_toon.ipynb #2d7107ff
-def _scores(probs:np.ndarray, targets:np.ndarray, ref:np.ndarray) -> dict:
-    "Accuracy, balanced accuracy, macro-F1 and agreement with the reference predictions `ref`"
-    m = Evaluation(probs, targets, []).metrics()
-    return dict(accuracy=m['accuracy'], balanced_accuracy=m['balanced_accuracy'], macro_f1=m['macro_f1'],
-                agreement=float((probs.argmax(1) == ref).mean()))
-
-def preservation_table(table:pd.DataFrame, # labelled photos (a reader's table)
-                       stylizers:dict, # {name: stylizer}
-                       model:str|Path=DEFAULT_MODEL, # the real-face classifier (shipped name or model file)
-                       split:str='valid', # which split's photos
-                       n:int|None=None, # a random subset of this many photos (None: all)
-                       seed:int=0, # subset and stylizer seed
-                       bs:int=256, # images per batch
-                       tta:bool=False): # flip TTA in the classifier
-    "Per stylizer: the classifier's scores on the avatars and their agreement with its predictions on the photos"
-    net, card = load_model(model)
-    p = preset_of(card)
-    mode = 'L' if p.channels == 1 else 'RGB'
-    t = usable_rows(table, [split])
-    if n is not None and n < len(t): t = t.sample(n, random_state=seed)
-    photos = [Image.fromarray(load_image(f, 'RGB' if mode == 'RGB' else 'L')) for f in t.path]
-    targets = t.label.map(EMOTIONS.index).to_numpy()
-    def probs(images): return np.concatenate([predict_proba(net, to_batch([pil_to_array(im, mode) for im in images[i:i + bs]], p), tta).numpy()
-                                              for i in range(0, len(images), bs)])
-    ref = probs(photos)
-    rows = [dict(generator='photo', settings='', n=len(t), **_scores(ref, targets, ref.argmax(1)))]
-    for name, st in stylizers.items():
-        avatars = [a for i in range(0, len(photos), bs) for a in st(photos[i:i + bs], [seed]*len(photos[i:i + bs]))]
-        rows.append(dict(generator=name, settings=json.dumps(st.settings), n=len(t), **_scores(probs(avatars), targets, ref.argmax(1))))
-    return pd.DataFrame(rows)
-
-# %% ../nbs/03a_toon.ipynb #d6c1290c
-TOON_KNOBS = (0., 1/3, 2/3, 1.)
-
-def table4_stylizers(knobs:tuple=TOON_KNOBS, # values of each toon knob (the grid is every pair)
-                     whitebox:str|Path|None=None, # a White-box TFLite file: add its settings too
-                     blends:tuple=(1.0, 0.5)): # the white-box blends
-    "The stylizers of the Table 4 analogue by name: the toon grid (structure-major), then the white-box blends"
-    grid = {f"toon s={s:.2f} c={c:.2f}": ToonStylizer(s, c) for s in knobs for c in knobs}
-    if whitebox: grid.update({f"whitebox blend={b}": WhiteboxStylizer(whitebox, b) for b in blends})
-    return grid
-
-# %% ../nbs/03a_toon.ipynb #c64f6ec8
-def choose_settings(valid:pd.DataFrame, # `preservation_table` rows of the validation split
-                    min_agreement:float=0.8): # agreement a chosen setting must keep
-    "Per generator, the row of its most stylized setting (toon: both knobs > 0) with agreement ≥ `min_agreement`"
-    v = valid[valid.generator != 'photo'].copy()
-    knobs = [json.loads(s) for s in v.settings]
-    v['strength'] = [sum(k.get(n, 0) for n in ('structure', 'color', 'blend')) for k in knobs]
-    v = v[[k.get('structure', 1) > 0 and k.get('color', 1) > 0 for k in knobs]]
-    ok = v[v.agreement >= min_agreement].sort_values(['strength', 'agreement'])
-    return ok.groupby(ok.generator.str.split().str[0]).tail(1).drop(columns='strength')
-
-# %% ../nbs/03a_toon.ipynb #1fd0e358
-def plot_preservation(res:pd.DataFrame, # `preservation_table` rows of toon settings (one split)
-                      metric:str='agreement', # column to show
-                      ax=None):
-    "Heat-map of `metric` over the toon knobs (structure rows, colour columns)"
-    import matplotlib.pyplot as plt
-    t = res[res.generator.str.startswith('toon')]
-    knobs = pd.DataFrame([json.loads(s) for s in t.settings], index=t.index)
-    grid = t.assign(**knobs).pivot_table(index='structure', columns='color', values=metric)
-    ax = ax or plt.subplots(figsize=(4, 3.4))[1]
-    im = ax.imshow(grid.to_numpy(), cmap='viridis', vmin=grid.to_numpy().min(), vmax=grid.to_numpy().max())
-    for (i, j), v in np.ndenumerate(grid.to_numpy()): ax.text(j, i, f"{100*v:.1f}", ha='center', va='center', fontsize=8, color='w')
-    ax.set_xticks(range(grid.shape[1]), [f"{c:.2f}" for c in grid.columns]); ax.set_yticks(range(grid.shape[0]), [f"{s:.2f}" for s in grid.index])
-    ax.set_xlabel('colour'); ax.set_ylabel('structure'); ax.set_title(metric, fontsize=9)
-    plt.colorbar(im, ax=ax, fraction=0.046)
-    return ax
+    "A White-box Cartoonization TFLite file found by `find_weights` (a path, or a name in `$AVATAR_ANOMALY_WEIGHTS`), or None"
+    try: return find_weights(name, 'TFLite file')
+    except WeightsUnavailableError: return None

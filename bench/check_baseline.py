@@ -1,32 +1,39 @@
-"""The label-compare baseline on FER2013 (real face, toon avatar) pairs: threshold chosen on valid, reported once on test.
+"""The label-compare baseline on FER2013 (real face, avatar) pairs: threshold chosen on valid, reported once on test; the figures
+go to the detector's card (`avatar_anomaly/cards/label_compare.json`, section `benchmarks.<generator>`).
 
-    python bench/check_baseline.py               # writes bench/results/check_baseline.json
-    python bench/check_baseline.py --generator whitebox --checkpoint whitebox_cartoon_gan_fp16.tflite \
-        --out bench/results/check_baseline_whitebox.json   # the same on white-box cartoon avatars
+    python bench/check_baseline.py --choose-threshold    # toon avatars at the toon card's settings; sets the card's threshold
+    python bench/check_baseline.py --generator whitebox --checkpoint whitebox_cartoon_gan_fp16.tflite   # white-box avatars
 """
-import argparse, json, time
-from pathlib import Path
+import argparse, json, sys, time
 from avatar_anomaly.data import dataset_path, read_dataset
-from avatar_anomaly.backbones import DEFAULT_MODEL
-from avatar_anomaly.toon import make_stylizer
-from avatar_anomaly.check import AnomalyChecker, pairs_benchmark
+from avatar_anomaly.weights import read_card, update_card
+from avatar_anomaly.predict import DEFAULT_MODEL
+from avatar_anomaly.avatars import make_stylizer
+from avatar_anomaly.check import AnomalyChecker, DETECTOR_CARD, pairs_benchmark
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--model', default=None, help='real-face (and avatar) model; default: the shipped one')
     ap.add_argument('--tta', action='store_true')
-    ap.add_argument('--generator', default='toon', help='avatar generator (toon at TOON_DEFAULT, whitebox, dualstylegan)')
-    ap.add_argument('--checkpoint', default=None, help='whitebox/dualstylegan checkpoint')
-    ap.add_argument('--out', type=Path, default=Path(__file__).parent/'results'/'check_baseline.json')
+    ap.add_argument('--generator', default='toon', help="avatar generator (default: the toon at its card's settings)")
+    ap.add_argument('--checkpoint', default=None, help='whitebox/dualstylegan checkpoint (a path or a name in $AVATAR_ANOMALY_WEIGHTS)')
+    ap.add_argument('--choose-threshold', action='store_true', help="make this run's valid threshold the detector card's threshold")
+    ap.add_argument('--no-card', action='store_true', help='print only')
     a = ap.parse_args(argv)
     t0 = time.time()
-    st = make_stylizer(a.generator, checkpoint=a.checkpoint)   # the toon at TOON_DEFAULT by default
+    st = make_stylizer(a.generator, a.checkpoint)
     checker = AnomalyChecker(a.model or DEFAULT_MODEL, tta=a.tta, detect=False)
     res = pairs_benchmark(read_dataset(dataset_path('fer2013')), checker, st)
+    command = 'python bench/check_baseline.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
     res = dict(model=a.model or DEFAULT_MODEL, tta=a.tta, avatars=dict(generator=st.name, **st.settings), **res,
-               seconds=round(time.time() - t0))
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(res, indent=2))
+               seconds=round(time.time() - t0), command=command.strip())
     print(json.dumps(res, indent=2))
+    if not a.no_card:
+        card = read_card(DETECTOR_CARD)
+        update = dict(benchmarks={**card['benchmarks'], a.generator: res})
+        if a.choose_threshold: update.update(threshold=res['valid']['threshold'], model=res['model'],
+                                             chosen={**card['chosen'], 'command': res['command']})
+        update_card(DETECTOR_CARD, **update)
+    return res
 
 if __name__ == '__main__': main()

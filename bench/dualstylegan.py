@@ -1,6 +1,6 @@
 """Seconds per 1024x1024 DualStyleGAN avatar (pSp encoder + generator), full-size models with random weights.
 
-CPU (what the notes quote):   python bench/dualstylegan.py --images 4 --warmup 1 --out bench/results/dualstylegan.json
+CPU (what the card holds):    python bench/dualstylegan.py --images 4 --warmup 1 --write-card
 GPU, fp16 autocast:           python bench/dualstylegan.py --device cuda --images 32 --bs 8 --warmup 1
 The study's thesis (section 2.3.2) reports about 9 hours for the 15k RAF-DB images, about 2.2 s per avatar (hardware not stated).
 Inputs are random 256 px "aligned faces" (align='none'): this times the networks, not face detection (MTCNN adds well under 0.1 s
@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+from avatar_anomaly.weights import update_card
 from avatar_anomaly.dualstylegan import DualStyleGAN, PSPEncoder, DualStyleGANStylizer
 
 def build(size=1024):
@@ -32,7 +33,7 @@ def main(argv=None):
     ap.add_argument('--warmup', type=int, default=0, help='untimed warm-up batches')
     ap.add_argument('--size', type=int, default=1024, help='generator resolution')
     ap.add_argument('--threads', type=int, default=None, help='torch CPU threads')
-    ap.add_argument('--out', type=Path, default=None, help='write the figures as JSON here')
+    ap.add_argument('--write-card', action='store_true', help="store the figures on the dualstylegan card ('benchmark')")
     a = ap.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     t0 = time.time()
@@ -54,7 +55,7 @@ def main(argv=None):
                encode_s_per_image=round(enc, 3), generate_s_per_image=round(gen, 3), s_per_image=round(total/len(imgs), 3),
                hours_for_15k=round(total/len(imgs)*15000/3600, 1))
     print(json.dumps(res))
-    if a.out: a.out.parent.mkdir(parents=True, exist_ok=True); a.out.write_text(json.dumps(res, indent=2))
+    if a.write_card: update_card('dualstylegan', benchmark=dict(res, command='python bench/dualstylegan.py ' + ' '.join(argv if argv is not None else __import__('sys').argv[1:])))
     return res
 
 if __name__ == '__main__': main()

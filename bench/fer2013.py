@@ -9,9 +9,10 @@ import argparse, json, subprocess, time
 from pathlib import Path
 import numpy as np
 import torch
-from PIL import Image
-from avatar_anomaly.data import EMOTIONS, dataset_path, read_fer2013_folders, load_image
-from avatar_anomaly.backbones import DEFAULT_MODEL, Evaluation, EmotionPredictor, resolve_model_path
+from avatar_anomaly.data import EMOTIONS, dataset_path, read_fer2013_folders, as_pil
+from avatar_anomaly.weights import read_card, update_card
+from avatar_anomaly.backbones import Evaluation
+from avatar_anomaly.predict import DEFAULT_MODEL, EmotionPredictor
 
 def predict_json(folder, model, tta):
     "Results of `avatar-anomaly predict --json --no-detect` on `folder`, and the wall time"
@@ -30,7 +31,7 @@ def score(results, table, label_col):
 def crops_per_second(model, paths, bs=256, repeats=3):
     "Batched inference speed on face crops already in memory (face detection skipped, as for crops)"
     pred = EmotionPredictor(model, detect=False, bs=bs)
-    crops = [Image.fromarray(load_image(p)) for p in paths[:bs]]
+    crops = [as_pil(p) for p in paths[:bs]]
     pred.predict_images(crops)  # warm-up
     t0 = time.time()
     for _ in range(repeats): pred.predict_images(crops)
@@ -61,16 +62,14 @@ def main(argv=None):
         print('  recall: ' + ', '.join(f"{e} {r:.3f}" for e, r in folder['recall'].items()))
     figures['crops_per_s'] = round(crops_per_second(a.model, list(table.path)), 1)
     print(f"batched inference: {figures['crops_per_s']:.0f} face crops/s ({torch.get_num_threads()} threads)")
-    stem = resolve_model_path(a.model)
-    card = json.loads(stem.with_suffix('.json').read_text())
+    card = read_card(a.model)
     tr = card.get('training', {})
     if tr.get('minutes'):
         figures['train_images_per_s'] = round(tr['train_images']*tr['epochs']/(tr['minutes']*60), 1)
         print(f"training: {figures['train_images_per_s']:.0f} images/s over {tr['epochs']} epochs ({tr['minutes']} min)")
     if a.write_card:
-        card.setdefault('metrics', {})[f'fer2013_{a.split}'] = dict(
-            figures, command=f"python bench/fer2013.py --split {a.split} --model {a.model} --write-card")
-        stem.with_suffix('.json').write_text(json.dumps(card, indent=2))
+        update_card(a.model, metrics={**card.get('metrics', {}), f'fer2013_{a.split}': dict(
+            figures, command=f"python bench/fer2013.py --split {a.split} --model {a.model} --write-card")})
     return figures
 
 if __name__ == '__main__': main()

@@ -3,37 +3,41 @@
 settings once on test: per generator, the most stylized setting that keeps agreement with the photo predictions at or above
 --min-agreement (for the toon, among settings that move both shape and colour).
 
-    python bench/table4.py                                  # writes bench/results/table4.csv
-    python bench/table4.py --n 300 --out /tmp/t4.csv        # a quick look
-    python bench/table4.py --reuse-valid                    # valid rows from the existing CSV (deterministic), test again
+    python bench/table4.py                      # writes the rows to the `table4` card (avatar_anomaly/cards/table4.json)
+    python bench/table4.py --n 300 --no-card    # a quick look
+    python bench/table4.py --reuse-valid        # valid rows from the card (deterministic), test again
 """
 import argparse, sys, time
 from pathlib import Path
 import pandas as pd
 from avatar_anomaly.data import dataset_path, read_dataset
-from avatar_anomaly.toon import table4_stylizers, whitebox_checkpoint, preservation_table, choose_settings
+from avatar_anomaly.weights import read_card, update_card
+from avatar_anomaly.toon import whitebox_checkpoint
+from avatar_anomaly.avatars import table4_stylizers, preservation_table, choose_settings
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--n', type=int, default=None, help='photos per split (default: all)')
     ap.add_argument('--min-agreement', type=float, default=0.8, help='agreement a chosen setting must keep on valid')
     ap.add_argument('--whitebox', type=Path, default=None, help='TFLite file (default: the 224 px float16 file next to the data)')
-    ap.add_argument('--out', type=Path, default=Path(__file__).parent/'results'/'table4.csv')
-    ap.add_argument('--reuse-valid', action='store_true', help='take the valid rows from --out instead of recomputing them')
+    ap.add_argument('--no-card', action='store_true', help='print only')
+    ap.add_argument('--reuse-valid', action='store_true', help="take the valid rows from the card instead of recomputing them")
     a = ap.parse_args(argv)
     table = read_dataset(dataset_path('fer2013'))
     stylizers = table4_stylizers(whitebox=a.whitebox or whitebox_checkpoint('whitebox_cartoon_gan_fp16.tflite'))
     t0 = time.time()
-    if a.reuse_valid: valid = pd.read_csv(a.out, keep_default_na=False).query("split == 'valid'").drop(columns='chosen')
+    if a.reuse_valid: valid = pd.DataFrame(read_card('table4')['rows']).query("split == 'valid'").drop(columns='chosen')
     else: valid = preservation_table(table, stylizers, split='valid', n=a.n).assign(split='valid')
     print(f"valid: {len(stylizers)} settings × {valid.n[0]} photos in {time.time() - t0:.0f} s", file=sys.stderr)
     chosen = choose_settings(valid, a.min_agreement)
     test = preservation_table(table, {g: stylizers[g] for g in chosen.generator}, split='test', n=a.n).assign(split='test')
     res = pd.concat([valid, test], ignore_index=True)
     res['chosen'] = res.generator.isin(set(chosen.generator)) | (res.generator == 'photo')
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    res.round(4).to_csv(a.out, index=False)
-    print(res.round(4).to_string())
-    print(f"wrote {a.out} ({time.time() - t0:.0f} s)")
+    res = res.round(4)
+    print(res.to_string())
+    if not a.no_card and a.n is None:
+        update_card('table4', rows=res.to_dict('records'), min_agreement=a.min_agreement)
+        print(f"wrote the table4 card ({time.time() - t0:.0f} s)")
+    return res
 
 if __name__ == '__main__': main()

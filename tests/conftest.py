@@ -5,6 +5,8 @@ from avatar_anomaly.data import DataNotFoundError, dataset_path, data_required, 
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 os.environ.setdefault('MPLBACKEND', 'Agg')
+if data_root() is not None and (data_root().parent/'models').is_dir():   # the weight files beside the data (../shared/models)
+    os.environ.setdefault('AVATAR_ANOMALY_WEIGHTS', str(data_root().parent/'models'))
 
 def require_dataset(name):
     "Path of dataset `name`; skips the test when it is absent, fails it when `AVATAR_ANOMALY_REQUIRE_DATA=1`"

@@ -16,9 +16,10 @@ def test_gpu_check_tiny_on_cpu(tmp_path):
 
 def test_fer2013_shipped_model():
     import fer2013
-    from avatar_anomaly.backbones import DEFAULT_MODEL, resolve_model_path
+    from avatar_anomaly.predict import DEFAULT_MODEL
+    from avatar_anomaly.weights import read_card
     root = require_dataset('fer2013')
-    card = json.loads(resolve_model_path(DEFAULT_MODEL).with_suffix('.json').read_text())
+    card = read_card(DEFAULT_MODEL)
     f = fer2013.main(['--data', str(root)])
     recorded = card['metrics']['fer2013_test']
     for key in ('plain', 'flip_tta'):

@@ -13,7 +13,7 @@ def datasets_used(nb:Path) -> list:
 
 def test_notebooks_found():
     assert {'index.ipynb', '00_data.ipynb', '01_backbones.ipynb', '02_dan.ipynb', '03_dualstylegan.ipynb', '03a_toon.ipynb',
-            '03b_avatar_data.ipynb', '08_check.ipynb', '90_cli.ipynb'} <= {p.name for p in NBS}
+            '03b_avatars.ipynb', '08_check.ipynb', '90_cli.ipynb'} <= {p.name for p in NBS}
 
 @pytest.mark.parametrize('nb', NBS, ids=lambda p: p.name)
 def test_notebook(nb):
