@@ -23,10 +23,10 @@ from .toon import ToonStylizer, WhiteboxStylizer, whitebox_checkpoint
 from .dualstylegan import DualStyleGANStylizer
 
 # %% auto #0
-__all__ = ['GENERATORS', 'MANIFEST_COLUMNS', 'PAIR_COLUMNS', 'TOON_KNOBS', 'Stylizer', 'Generator', 'default_settings',
-           'make_stylizer', 'item_seed', 'mirror_paths', 'generate_avatars', 'avatar_table', 'avatar_failures',
-           'avatar_dir', 'dataset_avatars', 'anomaly_pairs', 'preservation_table', 'table4_stylizers',
-           'choose_settings', 'plot_preservation']
+__all__ = ['GENERATORS', 'MANIFEST_COLUMNS', 'FAILURE_COLUMNS', 'PAIR_COLUMNS', 'TOON_KNOBS', 'Stylizer', 'Generator',
+           'default_settings', 'make_stylizer', 'item_seed', 'source_root', 'mirror_paths', 'generate_avatars',
+           'avatar_table', 'avatar_failures', 'avatar_dir', 'dataset_avatars', 'anomaly_pairs', 'preservation_table',
+           'table4_stylizers', 'choose_settings', 'plot_preservation']
 
 # %% ../nbs/03b_avatars.ipynb #ae807e02
 @runtime_checkable
@@ -70,39 +70,52 @@ def make_stylizer(generator:str='toon', # one of `GENERATORS`
     return g.build(checkpoint, **{**{k: v for k, v in default_settings(generator).items() if k in g.knobs}, **knobs})
 
 # %% ../nbs/03b_avatars.ipynb #febe5ae5
-MANIFEST_COLUMNS = ['source', 'avatar', 'label', 'split', 'generator', 'settings', 'seed']
+MANIFEST_COLUMNS = ['source', 'avatar', 'label', 'split', 'generator', 'settings', 'seed', 'root']   # source: relative to root; avatar: to the folder
 
 def item_seed(path, # the source image
               seed:int=0): # the run's seed
     "A per-image seed from the run's seed and the file name (stable across runs, machines and batchings)"
     return zlib.crc32(f"{seed}:{Path(path).name}".encode()) & 0x7fffffff
 
+def _abs(p) -> Path:
+    "`p` as an absolute, normalised path (any spelling of a file gives the same path)"
+    return Path(os.path.normpath(Path(p).expanduser().absolute()))
+
+def source_root(sources:list, root=None) -> Path:
+    "`root` (absolute), or the common folder of `sources`"
+    return _abs(root) if root else Path(os.path.commonpath([_abs(s).parent for s in sources]))
+
 def mirror_paths(sources:list, # source image files
                  out_dir, # output folder
                  root=None, # folder the sources are relative to (default: their common folder)
                  suffix:str='.png'): # output file type
     "Output path of every source: its path relative to `root`, under `out_dir`, with `suffix`"
-    sources = [Path(s).absolute() for s in sources]
-    if not sources: return []
-    root = Path(root).absolute() if root else Path(os.path.commonpath([s.parent for s in sources]))
-    return [Path(out_dir)/s.relative_to(root).with_suffix(suffix) for s in sources]
+    if not len(sources): return []
+    root = source_root(sources, root)
+    return [Path(out_dir)/_abs(s).relative_to(root).with_suffix(suffix) for s in sources]
 
 # %% ../nbs/03b_avatars.ipynb #c3a3c824
 def _read_csv(f:Path, columns:list) -> pd.DataFrame:
     "The CSV `f` as strings (an empty table with `columns` if there is none)"
     return pd.read_csv(f, dtype=str, keep_default_na=False) if f.is_file() else pd.DataFrame(columns=columns)
 
-def _read_manifest(out_dir:Path, name:str, settings:str) -> pd.DataFrame:
-    "The manifest of `out_dir` (empty if none); refuses a folder made by another generator or with other settings"
+def _read_manifest(out_dir:Path, name:str|None=None, settings:str|None=None) -> pd.DataFrame:
+    "The manifest of `out_dir` (empty if none) with each `photo`'s absolute path; refuses a folder made with other settings"
     m = _read_csv(out_dir/'manifest.csv', MANIFEST_COLUMNS)
+    if 'root' not in m: m['root'] = ''   # written by an earlier version: sources as given
+    m['photo'] = [str(Path(r)/s) if r else str(_abs(s)) for s, r in zip(m.source, m.root)]
+    if name is None: return m
     other = m[(m.generator != name) | (m.settings != settings)]
     if len(other): raise ValueError(f"{out_dir/'manifest.csv'}: made by {other.generator.iloc[0]} with settings "
                                     f"{other.settings.iloc[0]}, not {name} with {settings}; use another output folder")
     return m
 
 def _append_csv(df:pd.DataFrame, f:Path):
-    "Append `df` to the CSV `f` (header only when the file is new) and flush it to disk"
+    "Append `df` to the CSV `f` (header only when the file is new; an older file without `df`'s columns is migrated) and flush it to disk"
     new = not f.is_file()
+    if not new and list(pd.read_csv(f, nrows=0).columns) != list(df.columns):
+        old = _read_csv(f, list(df.columns)).reindex(columns=df.columns, fill_value='')
+        tmp = f.with_name(f'.{f.name}.tmp'); old.to_csv(tmp, index=False); os.replace(tmp, f)
     with open(f, 'a', newline='') as fh:
         df.to_csv(fh, header=new, index=False); fh.flush(); os.fsync(fh.fileno())
 
@@ -121,12 +134,18 @@ def generate_avatars(table:pd.DataFrame, # images to stylize (`path`; `label`, `
                      root=None, # folder the sources are relative to (default: their common folder)
                      progress:bool=True): # progress bar on stderr
     "Avatars of every image of `table` in `out_dir`, resumable; returns the avatar table (`path` = avatar, `photo` = source)"
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir)
     settings = json.dumps(stylizer.settings, sort_keys=True)
     done = _read_manifest(out_dir, stylizer.name, settings)
     t = table[table.path != ''].reset_index(drop=True)
-    t = t.assign(avatar=[str(p) for p in mirror_paths(t.path, out_dir, root)])
-    todo = t[~t.path.isin(set(done.source))]
+    if not len(t): return avatar_table(out_dir, table) if (out_dir/'manifest.csv').is_file() else _avatar_rows(done)
+    root = source_root(t.path, root)
+    inside = [p for p in t.path if _abs(p).is_relative_to(_abs(out_dir))]
+    if inside: raise ValueError(f"{len(inside)} sources are inside the output folder {out_dir} (e.g. {inside[0]}): "
+                                "avatars are never made of avatars; choose an output folder outside the sources")
+    t = t.assign(avatar=[str(p) for p in mirror_paths(t.path, out_dir, root)], photo=[str(_abs(p)) for p in t.path])
+    todo = t[~t.photo.isin(set(done.photo))]
+    if len(todo): out_dir.mkdir(parents=True, exist_ok=True)
     with tqdm(total=len(t), initial=len(t) - len(todo), desc=f'avatars ({stylizer.name})', disable=not progress,
               file=sys.stderr, leave=False) as bar:
         for s in range(0, len(todo), bs):
@@ -135,37 +154,47 @@ def generate_avatars(table:pd.DataFrame, # images to stylize (`path`; `label`, `
             ok = [i for i, im in enumerate(images) if im is not None]
             seeds = [item_seed(p, seed) for p in batch.path]
             outs = _stylize_batch(stylizer, [images[i] for i in ok], [seeds[i] for i in ok], [batch.path.iloc[i] for i in ok]) if ok else []
-            rows, failed = [], [dict(source=r.item, error=r.error) for r in report.itertuples()]
+            rel = lambda p: _abs(p).relative_to(root).as_posix()
+            rows, failed = [], [dict(source=rel(r.item), error=r.error, root=str(root)) for r in report.itertuples()]
             for i, out in zip(ok, outs):
                 r = batch.iloc[i]
-                if isinstance(out, tuple): failed.append(dict(source=r.path, error=out[1])); continue
+                if isinstance(out, tuple): failed.append(dict(source=rel(r.path), error=out[1], root=str(root))); continue
                 Path(r.avatar).parent.mkdir(parents=True, exist_ok=True)
                 save_atomic(out, Path(r.avatar))
-                rows.append(dict(source=r.path, avatar=r.avatar, label=r.get('label', ''), split=r.get('split', ''),
-                                 generator=stylizer.name, settings=settings, seed=seeds[i]))
+                rows.append(dict(source=rel(r.path), avatar=Path(r.avatar).relative_to(out_dir).as_posix(), label=r.get('label', ''),
+                                 split=r.get('split', ''), generator=stylizer.name, settings=settings, seed=seeds[i], root=str(root)))
             if rows: _append_csv(pd.DataFrame(rows, columns=MANIFEST_COLUMNS), out_dir/'manifest.csv')
-            if failed: _append_csv(pd.DataFrame(failed, columns=['source', 'error']), out_dir/'failures.csv')
+            if failed: _append_csv(pd.DataFrame(failed, columns=FAILURE_COLUMNS), out_dir/'failures.csv')
             bar.update(len(batch))
-    return avatar_table(out_dir, table)
+    return avatar_table(out_dir, table) if (out_dir/'manifest.csv').is_file() else _avatar_rows(done)
+
+def _avatar_rows(m:pd.DataFrame, out_dir=None) -> pd.DataFrame:
+    "The reader-style table of manifest rows `m`"
+    path = [str(Path(out_dir)/a) if out_dir is not None and r else a for a, r in zip(m.avatar, m.root)]
+    return pd.DataFrame(dict(path=path, label=m.label, split=m.split, source=m.generator, flag='', photo=m.photo,
+                             settings=m.settings, seed=m.seed.astype(int))).reset_index(drop=True)
 
 def avatar_table(out_dir, # a folder written by `generate_avatars`
                  photos:pd.DataFrame|None=None): # only the avatars of these photos (`path`)
     "The avatars listed in `out_dir/manifest.csv` as a table (`path` = avatar, `photo` = source, label and split inherited)"
     f = Path(out_dir)/'manifest.csv'
     if not f.is_file(): raise FileNotFoundError(f"{f}: no avatar manifest (not a folder written by generate_avatars)")
-    m = _read_csv(f, MANIFEST_COLUMNS).drop_duplicates('source', keep='last')
-    if photos is not None: m = m[m.source.isin(set(photos.path))]
-    return pd.DataFrame(dict(path=m.avatar, label=m.label, split=m.split, source=m.generator, flag='', photo=m.source,
-                             settings=m.settings, seed=m.seed.astype(int))).reset_index(drop=True)
+    m = _read_manifest(Path(out_dir)).drop_duplicates('photo', keep='last')
+    if photos is not None: m = m[m.photo.isin({str(_abs(p)) for p in photos.path})]
+    return _avatar_rows(m, out_dir)
+
+FAILURE_COLUMNS = ['source', 'error', 'root']
 
 def avatar_failures(out_dir, # a folder written by `generate_avatars`
                     photos:pd.DataFrame|None=None): # only these sources
-    "The sources of `out_dir/failures.csv` that still have no avatar, with their last error (`source`, `error`)"
-    failed = _read_csv(Path(out_dir)/'failures.csv', ['source', 'error']).drop_duplicates('source', keep='last')
-    done = set(_read_csv(Path(out_dir)/'manifest.csv', MANIFEST_COLUMNS).source)
-    failed = failed[~failed.source.isin(done)]
-    if photos is not None: failed = failed[failed.source.isin(set(photos.path))]
-    return failed.reset_index(drop=True)
+    "The sources of `out_dir/failures.csv` that still have no avatar, with their last error (`source` as an absolute path, `error`)"
+    failed = _read_csv(Path(out_dir)/'failures.csv', FAILURE_COLUMNS)
+    if 'root' not in failed: failed['root'] = ''
+    failed['source'] = [str(Path(r)/s) if r else str(_abs(s)) for s, r in zip(failed.source, failed.root)]
+    failed = failed.drop_duplicates('source', keep='last')
+    failed = failed[~failed.source.isin(set(_read_manifest(Path(out_dir)).photo))]
+    if photos is not None: failed = failed[failed.source.isin({str(_abs(p)) for p in photos.path})]
+    return failed[['source', 'error']].reset_index(drop=True)
 
 # %% ../nbs/03b_avatars.ipynb #e21bd2ca
 def avatar_dir(table:pd.DataFrame, # the photos (their `source` names the dataset)

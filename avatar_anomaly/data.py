@@ -26,14 +26,14 @@ from torchvision.transforms import v2 as tv
 
 # %% auto #0
 __all__ = ['EMOTIONS', 'RAFDB', 'FER2013', 'FER2013_FOLDERS', 'AFFECTNET7', 'AFFECTNET8', 'CKPLUS', 'FOLDER_NAMES',
-           'FERPLUS_COLUMNS', 'TABLE_COLUMNS', 'IMAGE_EXTS', 'SPLIT_NAMES', 'GRAY_MODES', 'GRAY_STATS',
-           'DataNotFoundError', 'data_root', 'data_required', 'dataset_path', 'cache_dir', 'UnknownLabelError',
-           'LabelMap', 'ferplus_majority', 'emotion_table', 'is_image_file', 'read_folder_tree', 'write_image',
-           'read_rafdb', 'read_fer2013_csv', 'save_atomic', 'read_fer2013_folders', 'read_dataset', 'ImageError',
-           'pil_to_array', 'load_image', 'as_pil', 'map_report', 'check_images', 'Face', 'square_box', 'is_face_crop',
-           'FaceCropper', 'crop_table', 'study_resize', 'TorchvisionPolicy', 'train_aug', 'valid_aug',
-           'AlbumentationsTransform', 'TrainAlbumentations', 'ValidAlbumentations', 'RowImage', 'usable_rows',
-           'class_weights', 'emotion_dls', 'summarise_dataset']
+           'FERPLUS_COLUMNS', 'TABLE_COLUMNS', 'IMAGE_EXTS', 'SPLIT_NAMES', 'GRAY_MODES', 'MIN_FACE_SIDE',
+           'CROP_CHECK_SIDE', 'GRAY_STATS', 'DataNotFoundError', 'data_root', 'data_required', 'dataset_path',
+           'cache_dir', 'UnknownLabelError', 'LabelMap', 'ferplus_majority', 'emotion_table', 'is_image_file',
+           'read_folder_tree', 'write_image', 'read_rafdb', 'read_fer2013_csv', 'save_atomic', 'read_fer2013_folders',
+           'read_dataset', 'ImageError', 'pil_to_array', 'load_image', 'as_pil', 'image_size', 'map_report',
+           'check_images', 'Face', 'square_box', 'is_face_crop', 'FaceCropper', 'crop_table', 'study_resize',
+           'TorchvisionPolicy', 'train_aug', 'valid_aug', 'AlbumentationsTransform', 'TrainAlbumentations',
+           'ValidAlbumentations', 'RowImage', 'usable_rows', 'class_weights', 'emotion_dls', 'summarise_dataset']
 
 # %% ../nbs/00_data.ipynb #ffa67354
 class DataNotFoundError(FileNotFoundError):
@@ -291,7 +291,8 @@ def pil_to_array(im:Image.Image, # any PIL image
     return np.array(im.convert(mode), dtype=np.uint8)
 
 def load_image(path, # image file
-               mode:str='RGB' # 'RGB', 'L' or 'auto' (as the file is: gray or colour)
+               mode:str='RGB', # 'RGB', 'L' or 'auto' (as the file is: gray or colour)
+               max_side:int|None=None # shrink to at most this side while decoding (JPEGs decode at a reduced scale)
               ) -> np.ndarray:
     "Image at `path` as an upright `uint8` array; `ImageError` naming the file if it is missing, empty, unreadable or truncated"
     path = Path(path)
@@ -299,17 +300,29 @@ def load_image(path, # image file
     if path.stat().st_size == 0: raise ImageError(f"{path}: empty file (0 bytes)")
     try:
         with Image.open(path) as im:
-            im.load()
+            if max_side and max(im.size) > max_side:
+                if im.format == 'JPEG': im.draft(im.mode, (max_side, max_side))   # decode at 1/2, 1/4 or 1/8 scale
+                im.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=None)
+            else: im.load()
             return pil_to_array(im, mode)
+    except Image.DecompressionBombError as e:
+        raise ImageError(f"{path}: too large to decode safely ({e.args[0].split(' pixels')[0].split('(')[-1]} pixels; Pillow's "
+                         f"decompression-bomb limit is {2*Image.MAX_IMAGE_PIXELS:,})") from None
+    except PermissionError: raise ImageError(f"{path}: permission denied") from None
     except UnidentifiedImageError: raise ImageError(f"{path}: not an image file PIL can read") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e: raise ImageError(f"{path}: truncated or corrupt image ({e})") from None
 
 def as_pil(img, # a PIL image, a uint8 array, or an image file
-           mode:str|None=None): # 'RGB', 'L' or 'auto'; files default to 'RGB', images and arrays keep their mode without one
+           mode:str|None=None, # 'RGB', 'L' or 'auto'; files default to 'RGB', images and arrays keep their mode without one
+           max_side:int|None=None): # files: shrink to at most this side while decoding
     "`img` as a PIL image; files are read with `load_image` (errors name the file)"
-    if isinstance(img, (str, os.PathLike)): return Image.fromarray(load_image(img, mode or 'RGB'))
+    if isinstance(img, (str, os.PathLike)): return Image.fromarray(load_image(img, mode or 'RGB', max_side))
     im = img if isinstance(img, Image.Image) else Image.fromarray(np.asarray(img))
     return im if mode in (None, 'auto') or im.mode == mode else im.convert(mode)
+
+def image_size(path) -> tuple:
+    "`(width, height)` of an image file as stored, from its header (nothing decoded)"
+    with Image.open(path) as im: return im.size
 
 # %% ../nbs/00_data.ipynb #4db89734
 def map_report(f, # function applied to each item
@@ -340,9 +353,10 @@ class Face:
     prob:float|None=None # MTCNN's face probability
     landmarks:list|None=None # five (x, y) points: eyes, nose, mouth corners
     n_faces:int=0 # how many faces MTCNN found
-    status:str='detected' # 'detected', 'passthrough' (already a crop) or 'no_face'
+    status:str='detected' # 'detected', 'passthrough' (already a crop), 'no_face' or 'too_small'
     path:str|None=None # the source file, when there is one
     crop_path:str|None=None # the cached crop file, when there is one
+    note:str|None=None # why there is no face, for the user
 
     def meta(self) -> dict:
         "Everything but the pixels and file names, JSON-ready"
@@ -365,6 +379,9 @@ def is_face_crop(img:Image.Image, # the image
     return detect is False or (detect is None and max(img.size) <= crop_max_side)
 
 # %% ../nbs/00_data.ipynb #0440d172
+MIN_FACE_SIDE = 16       # pixels: a smaller image cannot hold a face
+CROP_CHECK_SIDE = 112    # small images are checked for a face at this side (see above)
+
 def _largest(boxes) -> int:
     "Index of the largest (x1, y1, x2, y2) box"
     return int(np.argmax([(b[2] - b[0])*(b[3] - b[1]) for b in boxes]))
@@ -374,29 +391,36 @@ class FaceCropper:
     def __init__(self,
                  size:int=224, # side of the output crop
                  margin:float=0.2, # fraction of the face box added on each side
-                 detect:bool|None=None, # True: always detect; False: never (inputs are crops); None: by `crop_max_side`
-                 crop_max_side:int=100, # with `detect=None`, images whose longer side is at most this pass through
+                 detect:bool|None=None, # True: always detect; False: never (inputs are crops); None: small images are checked crops
+                 crop_max_side:int=100, # with `detect=None`, images whose longer side is at most this are checked as crops
                  min_face_size:int=20, # MTCNN's smallest face, in pixels
                  thresholds=(0.6, 0.7, 0.7), # MTCNN's three stage thresholds
+                 max_side:int=1280, # larger images are shrunk to this side for detection
                  bs:int=16, # images per MTCNN batch
                  device=None, # torch device for MTCNN (default: CUDA if available)
                  cache:bool=True): # cache crops of files under `cache_dir('faces')`
         from facenet_pytorch import MTCNN
-        self.size,self.margin,self.detect,self.crop_max_side,self.bs,self.cache = size,margin,detect,crop_max_side,bs,cache
+        self.size,self.margin,self.detect,self.crop_max_side,self.max_side,self.bs,self.cache = size,margin,detect,crop_max_side,max_side,bs,cache
         self.device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         self.mtcnn = MTCNN(min_face_size=min_face_size, thresholds=list(thresholds), keep_all=True, device=self.device)
-        self.params = dict(size=size, margin=margin, min_face_size=min_face_size, thresholds=list(thresholds))
-
-    def is_crop(self, img:Image.Image) -> bool:
-        "Is `img` already a face crop (passes through without detection)?"
-        return is_face_crop(img, self.detect, self.crop_max_side)
+        self.crop_check = MTCNN(min_face_size=int(0.3*CROP_CHECK_SIDE), thresholds=[0.5, 0.6, 0.6], device=self.device)
+        self.params = dict(size=size, margin=margin, min_face_size=min_face_size, thresholds=list(thresholds), max_side=max_side)
 
     def crop(self, img:Image.Image, box) -> Image.Image:
         "Square crop of `img` around `box` (padded with black beyond the borders), resized to `size`"
         return img.crop(square_box(box, self.margin)).resize((self.size, self.size), Image.Resampling.BICUBIC)
 
+    def whole(self, img:Image.Image) -> Face:
+        "`img` itself as the face crop (status 'passthrough')"
+        return Face(img.resize((self.size, self.size), Image.Resampling.BICUBIC), (0., 0., *map(float, img.size)), None, None, 1, 'passthrough')
+
+    def shows_face(self, imgs:list) -> list:
+        "Does lenient MTCNN find a face in each (small) image, padded square and upscaled to `CROP_CHECK_SIDE`?"
+        ups = [ImageOps.pad(im.convert('RGB'), (CROP_CHECK_SIDE, CROP_CHECK_SIDE), Image.Resampling.BICUBIC) for im in imgs]
+        return [b is not None for s in range(0, len(ups), 64) for b in self.crop_check.detect(ups[s:s + 64])[0]]
+
     def _detect(self, imgs:list) -> list:
-        "MTCNN on `imgs` (equal sizes), largest face of each"
+        "MTCNN on `imgs` (equal sizes, at most `max_side`), largest face of each"
         boxes, probs, points = self.mtcnn.detect(imgs, landmarks=True)
         faces = []
         for img, b, p, l in zip(imgs, boxes, probs, points):
@@ -406,20 +430,35 @@ class FaceCropper:
             faces.append(Face(self.crop(img, box), box, float(p[i]), l[i].tolist(), len(b)))
         return faces
 
+    def _shrunk(self, img:Image.Image) -> tuple:
+        "`(image for detection, scale back to img's pixels)`"
+        if max(img.size) <= self.max_side: return img, 1.
+        small = img.copy(); small.thumbnail((self.max_side, self.max_side), Image.Resampling.BILINEAR)
+        return small, img.width/small.width
+
     def __call__(self, imgs:list) -> list:
         "A `Face` for each PIL image in `imgs`"
         imgs = [im.convert('RGB') for im in imgs]
-        faces = [None]*len(imgs)
-        by_size = {}
+        faces, small, by_size, scales = [None]*len(imgs), [], {}, {}
         for i, im in enumerate(imgs):
-            if self.is_crop(im):
-                faces[i] = Face(im.resize((self.size, self.size), Image.Resampling.BICUBIC), (0., 0., *map(float, im.size)),
-                                None, None, 1, 'passthrough')
-            else: by_size.setdefault(im.size, []).append(i)
+            if min(im.size) < MIN_FACE_SIDE:
+                faces[i] = Face(None, status='too_small', note=f"too small to hold a face ({im.width}×{im.height} px; at least {MIN_FACE_SIDE})")
+            elif self.detect is False: faces[i] = self.whole(im)
+            elif self.detect is None and max(im.size) <= self.crop_max_side: small.append(i)
+            else:
+                imgs[i], scales[i] = self._shrunk(im)
+                by_size.setdefault(imgs[i].size, []).append(i)
+        for i, ok in zip(small, self.shows_face([imgs[i] for i in small]) if small else []):
+            faces[i] = self.whole(imgs[i]) if ok else Face(None, status='no_face', note=(
+                f"no face found: a {imgs[i].width}×{imgs[i].height} image is taken as a face crop only when MTCNN finds a face in it "
+                "(say it is a crop with detect=False / --crops)"))
         for idxs in by_size.values():
             for s in range(0, len(idxs), self.bs):
                 chunk = idxs[s:s+self.bs]
-                for i, f in zip(chunk, self._detect([imgs[i] for i in chunk])): faces[i] = f
+                for i, f in zip(chunk, self._detect([imgs[i] for i in chunk])):
+                    if f.box and scales[i] != 1:
+                        f.box = tuple(v*scales[i] for v in f.box); f.landmarks = [[x*scales[i], y*scales[i]] for x, y in f.landmarks]
+                    faces[i] = f
         return faces
 
 # %% ../nbs/00_data.ipynb #e6ce94e3

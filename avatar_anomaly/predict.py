@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from .data import EMOTIONS, FaceCropper, map_report, pil_to_array, as_pil
+from .data import EMOTIONS, FaceCropper, map_report, pil_to_array, as_pil, image_size
 from .weights import read_model_card, default_device
 from .backbones import EMOTIONNET_FORMAT, load_emotion_net, preset_of, batch_proba
 from .dan import DAN_FORMAT, load_dan
@@ -35,6 +35,10 @@ def load_model(name_or_path:str|Path, # model file (stem, .json or .safetensors)
 DEFAULT_MODEL = 'fer2013_dan_fernet_s'
 
 def _no_face(error:str) -> dict: return dict(emotion=None, probs=None, box=None, n_faces=0, error=error)
+
+def _in_file_pixels(r:dict, scale:float) -> dict:
+    "Result `r` with its face box scaled from the decoded image's pixels to the file's"
+    return {**r, 'box': [round(v*scale, 1) for v in r['box']]} if r['box'] and scale != 1 else r
 
 class EmotionPredictor:
     "Emotions of the faces in images: MTCNN crop, then the model"
@@ -60,7 +64,7 @@ class EmotionPredictor:
                                        lambda im: pil_to_array(im, self.preset.mode), self.tta, self.bs)
         return [dict(emotion=EMOTIONS[int(p.argmax())], probs={e: round(float(v), 4) for e, v in zip(EMOTIONS, p)},
                      box=[round(v, 1) for v in f.box], n_faces=f.n_faces, error=None) if f.image is not None else
-                _no_face('no face found') for f, p in zip(faces, probs)]
+                _no_face(f.note or 'no face found') for f, p in zip(faces, probs)]
 
     def predict_files(self, paths:list, # image files
                       progress:bool=True): # progress bar on stderr
@@ -70,10 +74,11 @@ class EmotionPredictor:
         with tqdm(total=len(paths), desc='predicting', disable=not progress, file=sys.stderr, leave=False) as bar:
             for s in range(0, len(paths), self.bs):   # one batch of images is decoded at a time
                 batch = paths[s:s + self.bs]
-                images, report = map_report(as_pil, batch, 'reading images', False)
+                images, report = map_report(lambda p: as_pil(p, max_side=self.cropper.max_side), batch, 'reading images', False)
                 errors = dict(zip(report.item, report.error))
                 idx = [i for i, im in enumerate(images) if im is not None]
-                for i, r in zip(idx, self.predict_images([images[i] for i in idx])): results[s + i] = r
+                for i, r in zip(idx, self.predict_images([images[i] for i in idx])):
+                    results[s + i] = _in_file_pixels(r, max(image_size(batch[i]))/max(images[i].size))
                 for i, p in enumerate(batch):
                     if images[i] is None: results[s + i] = _no_face(errors[p])
                 bar.update(len(batch))
