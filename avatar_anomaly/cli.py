@@ -6,18 +6,129 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #787959e0
 from __future__ import annotations
-import argparse, json, sys
+import argparse, csv, inspect, os, shlex, sys, textwrap, traceback, typing
+from json import dumps
 from pathlib import Path
 
-import pandas as pd
-
+from fastcore.docments import docments
 from . import __version__
-from .data import read_dataset, summarise_dataset, UnknownLabelError
-from .backbones import WeightsUnavailableError
 
 # %% auto #0
-__all__ = ['summary_json', 'summary_text', 'cmd_data', 'cmd_train', 'cmd_table2', 'cmd_table3', 'image_files', 'result_text',
-           'cmd_predict', 'cmd_stylize', 'pairs_of', 'cmd_check', 'cmd_demo', 'build_parser', 'main']
+__all__ = ['EXIT_STATUS', 'COMMANDS', 'CommandError', 'given', 'arg_type', 'argument', 'add_command', 'call', 'command',
+           'build_parser', 'user_error', 'main', 'summary_json', 'summary_text', 'cmd_data', 'cmd_train', 'cmd_table2',
+           'cmd_table3', 'image_files', 'result_text', 'cmd_predict', 'unit_interval', 'stylizer_knobs', 'check_output',
+           'cmd_stylize', 'read_pairs', 'pair_items', 'check_report', 'write_report', 'cmd_check', 'cmd_demo']
+
+# %% ../nbs/90_cli.ipynb #a1c0f002
+class CommandError(ValueError):
+    "A command's arguments do not make sense (reported in one line, exit status 2)"
+
+def given(**kw) -> dict:
+    "The keyword arguments that are not `None`: the rest keep the called function's defaults"
+    return {k: v for k, v in kw.items() if v is not None}
+
+def arg_type(anno):
+    "argparse's `type` for an annotation"
+    if anno in (Path, int, float, str): return anno
+    raise TypeError(f"no command-line type for the annotation {anno!r} (Path, int, float, str, list[...] or bool)")
+
+def argument(p:inspect.Parameter, # a parameter of a command, its annotation evaluated
+             doc:str|None=None): # its docment
+    "`(names, kwargs)` for `add_argument` of the parameter `p`"
+    d, anno, flag = p.default, p.annotation, '--' + p.name.replace('_', '-')
+    help = (doc or '').replace('%', '%%') + ('' if d is p.empty or d is None or isinstance(d, bool) else f" (default: {d})")
+    if anno is bool:
+        if d is False: return [flag], dict(action='store_true', help=help)
+        if d is True: return ['--no-' + flag[2:]], dict(dest=p.name, action='store_false', help=help)
+        raise TypeError(f"{p.name}: a bool parameter needs the default False (--{p.name}) or True (--no-{p.name})")
+    kw = (dict(nargs='+', type=arg_type((typing.get_args(anno) or (str,))[0])) if typing.get_origin(anno) is list or anno is list
+          else dict(type=arg_type(anno)))
+    if p.kind is p.POSITIONAL_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and d is p.empty):
+        if d is not p.empty: kw |= dict(nargs='?', default=d)
+        return [p.name], kw | dict(metavar=p.name.upper(), help=help)
+    return [flag], kw | dict(dest=p.name, default=None if d is p.empty else d, required=d is p.empty, help=help)
+
+def add_command(sub, # from `ArgumentParser.add_subparsers`
+                f, # a typed function with docments; its docstring is the command's help
+                name:str|None=None, # the command (default: `f`'s name)
+                epilog:str|None=None): # text after the options in `NAME --help`
+    "Add `f` as the subcommand `name` of `sub`, its arguments derived from `f`'s signature and docments"
+    p = sub.add_parser(name or f.__name__, help=f.__doc__, description=textwrap.fill(f.__doc__, 79), epilog=epilog,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    docs = docments(f)
+    for prm in inspect.signature(f, eval_str=True).parameters.values():
+        names, kw = argument(prm, docs.get(prm.name))
+        p.add_argument(*names, **kw)
+    p.set_defaults(func=f)
+    return p
+
+def call(f, # a command
+         args:dict): # its parsed arguments, by parameter name
+    "`f(**args)`, with the positional-only parameters passed by position"
+    ps = inspect.signature(f).parameters.values()
+    return f(*[args[p.name] for p in ps if p.kind is p.POSITIONAL_ONLY],
+             **{p.name: args[p.name] for p in ps if p.kind is not p.POSITIONAL_ONLY})
+
+# %% ../nbs/90_cli.ipynb #a1c0f005
+EXIT_STATUS = """exit status (as for diff and grep):
+  0  done, nothing found (check: no anomaly)
+  1  done, an anomaly found (check only)
+  2  trouble: a usage error, a file or pair that could not be processed, or a
+     model that could not be loaded (the other items' results are printed first)"""
+
+COMMANDS = {}   # name → (function, exit-status note), in the order of `--help`
+
+def command(exits:str=''): # what the exit status means for this command (default: the contract)
+    "Decorator: register `cmd_NAME` as the subcommand NAME"
+    def _reg(f):
+        COMMANDS[f.__name__.removeprefix('cmd_')] = (f, exits)
+        return f
+    return _reg
+
+def build_parser() -> argparse.ArgumentParser:
+    "The `avatar-anomaly` argument parser with every registered command"
+    p = argparse.ArgumentParser(prog='avatar-anomaly', epilog=EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                description="Tell when a person's avatar shows a different emotion than the person")
+    p.add_argument('--version', action='version', version=f'avatar-anomaly {__version__}')
+    sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
+    for name, (f, exits) in COMMANDS.items():
+        note = f"exit status: {exits or '0 done; 2 trouble (a usage error, a missing file or model)'}"
+        add_command(sub, f, name, textwrap.fill(note, 79))
+    return p
+
+def user_error(e:BaseException) -> bool:
+    "Is `e` trouble with the user's input or setup (one line), not a bug (a traceback)?"
+    from avatar_anomaly.data import DataNotFoundError, ImageError, UnknownLabelError
+    from avatar_anomaly.weights import WeightsUnavailableError, CheckpointMismatchError
+    return (isinstance(e, (CommandError, FileNotFoundError, DataNotFoundError, ImageError, UnknownLabelError,
+                           WeightsUnavailableError, CheckpointMismatchError))
+            or isinstance(e, ImportError) and e.name is None)   # raised by the package with its `pip install` line
+
+def _quiet_stdout():
+    "After a closed pipe: send what is left of stdout to devnull (as the Python docs on SIGPIPE advise)"
+    try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError): pass   # stdout is not a file (captured)
+
+def main(argv:list|None=None # arguments (default: `sys.argv[1:]`)
+        ) -> int:
+    "Entry point of the `avatar-anomaly` console script: run the command, return the exit status"
+    cmd = None
+    try:
+        try: args = vars(build_parser().parse_args(argv))
+        except SystemExit as e: return e.code   # --help, --version (0) and usage errors (2), as argparse decides
+        cmd, f = args.pop('command'), args.pop('func')
+        return call(f, args)
+    except KeyboardInterrupt: return 130
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 0
+    except Exception as e:
+        if user_error(e): msg = str(e)
+        else:
+            traceback.print_exc()
+            msg = f"{type(e).__name__}: {e} (a bug: please report it with the traceback above)"
+        print(f"avatar-anomaly{f' {cmd}' if cmd else ''}: error: {msg}", file=sys.stderr)
+        return 2
 
 # %% ../nbs/90_cli.ipynb #ec40a641
 def summary_json(summary:dict) -> dict:
@@ -37,43 +148,77 @@ def summary_text(summary:dict) -> str:
     else: lines += [f"unreadable files: {len(bad)}", *[f"  {e}" for e in bad.error]]
     return '\n'.join(lines)
 
-def cmd_data(args) -> int:
-    "Summarise the dataset at `args.path`"
-    summary = summarise_dataset(read_dataset(args.path), check=args.check, progress=not args.json)
-    print(json.dumps(summary_json(summary)) if args.json else summary_text(summary))
+@command(exits="0 the summary was printed (unreadable files are part of it); 2 no dataset there, or a label it does not know")
+def cmd_data(path:Path, # dataset folder (RAF-DB, FER2013 folders, <split>/<label>/<image>) or FER2013 CSV
+             json:bool=False, # print one JSON object
+             check:bool=True, # do not open every image (no search for unreadable files)
+            ) -> int:
+    "Summarise a dataset: images per split and class, flagged labels, unreadable files"
+    from avatar_anomaly.data import read_dataset, summarise_dataset
+    summary = summarise_dataset(read_dataset(path), check=check, progress=not json)
+    print(dumps(summary_json(summary)) if json else summary_text(summary))
     return 0
 
 # %% ../nbs/90_cli.ipynb #41fdc4d7
-def cmd_train(args) -> int:
-    "Train a model from a preset on the dataset at `args.path`"
+@command()
+def cmd_train(path:Path, # dataset folder or FER2013 CSV
+              *, out:Path, # output file stem: OUT.safetensors, OUT.json (the model card), OUT.log.csv
+              preset:str='fernet_s', # a preset of avatar_anomaly.backbones.PRESETS or avatar_anomaly.dan.DAN_PRESETS
+              epochs:int=None, # training epochs (default: the trainer's, or the DAN recipe's)
+              bs:int=None, # batch size (default: the trainer's, or the DAN recipe's)
+              lr:float=None, # peak learning rate (default: the preset's recipe; not for DAN)
+              seed:int=42, # seed for data order, augmentation and initial weights
+              train:str='train', # split to train on
+              valid:str='valid', # split to validate on
+              quiet:bool=False, # no progress bars
+              reproduce:str=None, # the command recorded on the model card (default: this command line)
+             ) -> int:
+    "Train an emotion classifier from a preset; writes weights, model card and log"
+    from avatar_anomaly.data import read_dataset
     from avatar_anomaly.backbones import train_emotion_model
     from avatar_anomaly.dan import DAN_PRESETS, train_dan
-    table = read_dataset(args.path)
-    table = table[table.split.isin([args.train, args.valid])].replace({'split': {args.train: 'train', args.valid: 'valid'}})
-    kw = dict(out=args.out, seed=args.seed, progress=not args.quiet,
-              reproduce='avatar-anomaly ' + ' '.join(sys.argv[1:]) if args.reproduce is None else args.reproduce,
-              **{k: v for k, v in dict(epochs=args.epochs, bs=args.bs).items() if v is not None})
-    if args.preset in DAN_PRESETS: train_dan(table, args.preset, **kw)
-    else: train_emotion_model(table, args.preset, lr=args.lr, **kw)
-    print(f"wrote {args.out}.safetensors, {args.out}.json, {args.out}.log.csv")
+    if lr is not None and preset in DAN_PRESETS: raise CommandError(f"--lr: the DAN preset {preset} trains with its recipe's rates")
+    table = read_dataset(path)
+    table = table[table.split.isin([train, valid])].replace({'split': {train: 'train', valid: 'valid'}})
+    kw = dict(out=out, seed=seed, progress=not quiet, **given(epochs=epochs, bs=bs),
+              reproduce='avatar-anomaly ' + shlex.join(sys.argv[1:]) if reproduce is None else reproduce)
+    if preset in DAN_PRESETS: train_dan(table, preset, **kw)
+    else: train_emotion_model(table, preset, **given(lr=lr), **kw)
+    print(f"wrote {out}.safetensors, {out}.json, {out}.log.csv")
     return 0
 
 # %% ../nbs/90_cli.ipynb #ee4934c1
-def cmd_table2(args) -> int:
-    "The study's Table 2 on the RAF-DB folder at `args.path`"
+@command()
+def cmd_table2(path:Path, # RAF-DB basic folder (EmoLabel/, Image/aligned/)
+               *, out:Path, # folder for models, cards, logs and table2.csv
+               epochs:int=30, # epochs per model
+               bs:int=32, # batch size
+               size:int=None, # input size (default: the study's 384)
+               weights_dir:Path=None, # local ImageNet weights, <timm name>.safetensors|.pth
+               quiet:bool=False, # no progress bars
+              ) -> int:
+    "The study's Table 2: three backbones x {plain, TrivialAugment} on RAF-DB (GPU job)"
+    from avatar_anomaly.data import read_dataset
     from avatar_anomaly.backbones import run_table2
-    res = run_table2(read_dataset(args.path), args.out, args.epochs, args.bs, args.size, weights_dir=args.weights_dir,
-                     progress=not args.quiet)
-    res.to_csv(Path(args.out)/'table2.csv', index=False)
+    res = run_table2(read_dataset(path), out, epochs, bs, size, weights_dir=weights_dir, progress=not quiet)
+    res.to_csv(out/'table2.csv', index=False)
     print(res.to_string(index=False))
     return 0
 
 # %% ../nbs/90_cli.ipynb #a6b8ba52
-def cmd_table3(args) -> int:
-    "The study's Table 3 on the RAF-DB folder at `args.path`"
+@command()
+def cmd_table3(path:Path, # RAF-DB basic folder (EmoLabel/, Image/aligned/)
+               *, out:Path, # folder for models, cards, logs and table3.csv
+               epochs:int=None, # epochs per model (default: each recipe's)
+               bs:int=None, # batch size (default: each recipe's)
+               size:int=None, # input size (default: the presets' 224)
+               weights_dir:Path=None, # local backbone weights: resnet18_msceleb.pth, <timm name>.safetensors
+               quiet:bool=False, # no progress bars
+              ) -> int:
+    "The study's Table 3: DAN ResNet-18 and two DAN EfficientNetV2-S on RAF-DB (GPU job)"
+    from avatar_anomaly.data import read_dataset
     from avatar_anomaly.dan import run_table3
-    res = run_table3(read_dataset(args.path), args.out, args.epochs, args.bs, args.size, weights_dir=args.weights_dir,
-                     progress=not args.quiet)
+    res = run_table3(read_dataset(path), out, epochs, bs, size, weights_dir=weights_dir, progress=not quiet)
     print(res.to_string(index=False))
     return 0
 
@@ -92,167 +237,179 @@ def result_text(r:dict) -> str:
     probs = ' '.join(f"{e}={p:.3f}" for e, p in r['probs'].items())
     return f"{r['path']}\t{r['emotion']}\t{probs}\tbox={','.join(f'{v:g}' for v in r['box'])}"
 
-def cmd_predict(args) -> int:
-    "Predict the emotion of the face in each image"
-    from avatar_anomaly.backbones import EmotionPredictor, DEFAULT_MODEL
-    files = image_files(args.paths)
-    if not files: raise FileNotFoundError(f"no images in {', '.join(map(str, args.paths))}")
-    pred = EmotionPredictor(args.model or DEFAULT_MODEL, detect=False if args.no_detect else None, tta=args.tta)
+@command(exits="0 every image got a result; 2 an image could not be processed (no face, unreadable; all results are printed "
+               "first), or trouble")
+def cmd_predict(paths:list[Path], # image files or folders (searched recursively)
+                model:str=None, # model file or shipped model name (default: the shipped real-face model)
+                json:bool=False, # one JSON object per line: path, emotion, probs, box, n_faces, error
+                detect:bool=True, # the images are face crops: skip face detection
+                tta:bool=False, # average with the flipped face
+               ) -> int:
+    "Emotion of the face in each image (files or folders)"
+    from avatar_anomaly.predict import EmotionPredictor
+    files = image_files(paths)
+    if not files: raise FileNotFoundError(f"no images in {', '.join(map(str, paths))}")
+    pred = EmotionPredictor(**given(model=model), detect=None if detect else False, tta=tta)
     results = pred.predict_files(files, progress=len(files) > 50)
-    for r in results: print(json.dumps(r) if args.json else result_text(r))
-    return 0 if any(r['error'] is None for r in results) else 1
+    for r in results: print(dumps(r) if json else result_text(r))
+    failed = sum(r['error'] is not None for r in results)
+    if failed: print(f"{failed} of {len(results)} images could not be processed", file=sys.stderr)
+    return 2 if failed else 0
 
 # %% ../nbs/90_cli.ipynb #58eda508
-def cmd_stylize(args) -> int:
-    "Make avatars of the images in `args.input` under `args.output`"
-    from avatar_anomaly.data import generate_avatars, avatar_failures
-    from avatar_anomaly.toon import make_stylizer
-    files = image_files([args.input])
-    if not files: raise FileNotFoundError(f"no images in {args.input}")
-    st = make_stylizer(args.generator, args.structure, args.color, args.checkpoint)
+def unit_interval(x:float, # the value given
+                  name:str): # the option, for the message
+    "`x` if it is a number in [0, 1] (not NaN), else a `CommandError`"
+    if not 0 <= x <= 1: raise CommandError(f"{name} must be a number in [0, 1], not {x}")
+    return x
+
+def stylizer_knobs(generator:str, # a `GENERATORS` name
+                   knobs:tuple, # its knobs (`Generator.knobs`)
+                   flags:dict): # flag → value (None: not given)
+    "`make_stylizer`'s knobs for `stylize`'s flags: `--X` sets the generator's knob `X` or `X_weight`"
+    names = {f: k for f in flags for k in (f, f'{f}_weight') if k in knobs}
+    extra = [f for f, v in flags.items() if v is not None and f not in names]
+    if extra: raise CommandError(f"the {generator} generator has no {', '.join('--' + f for f in extra)}; "
+                                 f"its knobs: {', '.join('--' + f for f in names) or 'none'}")
+    return {names[f]: unit_interval(v, '--' + f) for f, v in flags.items() if v is not None}
+
+def check_output(input:Path, # `stylize`'s INPUT
+                 output:Path): # its OUTPUT
+    "Refuse an INPUT that is not there, an OUTPUT that is a file, and an OUTPUT inside the INPUT folder or around the INPUT"
+    if not input.exists(): raise FileNotFoundError(f"{input}: no such file or folder")
+    if output.exists() and not output.is_dir(): raise CommandError(f"{output}: a file, not a folder")
+    if input.is_dir() and output.resolve().is_relative_to(input.resolve()):
+        raise CommandError(f"{output} is inside the input folder {input}: a rerun would stylize the avatars")
+    if input.resolve().is_relative_to(output.resolve()):
+        raise CommandError(f"{input} is inside the output folder {output}: avatars are never made of avatars")
+
+@command(exits="0 every image got an avatar; 2 an image could not be stylized (listed on stderr), or trouble")
+def cmd_stylize(input:Path, # image file or folder (searched recursively)
+                output:Path, # output folder (mirrors INPUT's tree; manifest.csv, failures.csv)
+                generator:str='toon', # toon, whitebox or dualstylegan (avatar_anomaly.avatars.GENERATORS)
+                structure:float=None, # toon: structure; dualstylegan: structure weight; 0..1 (default: the generator card's)
+                color:float=None, # toon: colour; dualstylegan: colour weight; 0..1 (default: the generator card's)
+                blend:float=None, # whitebox: blend of cartoon and photo, 0..1 (default: the generator card's)
+                checkpoint:Path=None, # whitebox: TFLite file; dualstylegan: checkpoint folder
+                seed:int=0, # run seed (each image's seed comes from it and the file name)
+                quiet:bool=False, # no progress bar
+               ) -> int:
+    "Make avatars of images (a file or a folder; mirrors the tree; a rerun resumes)"
+    import pandas as pd
+    from avatar_anomaly.avatars import GENERATORS, make_stylizer, generate_avatars, avatar_failures, _read_manifest
+    if generator not in GENERATORS: raise CommandError(f"unknown generator {generator!r} (one of {', '.join(GENERATORS)})")
+    g = GENERATORS[generator]
+    knobs = stylizer_knobs(generator, g.knobs, dict(structure=structure, color=color, blend=blend))
+    if g.checkpoint and checkpoint is None: raise CommandError(f"the {generator} generator needs --checkpoint ({g.checkpoint})")
+    if checkpoint is not None and not g.checkpoint: raise CommandError(f"the {generator} generator takes no --checkpoint")
+    check_output(input, output)
+    files = image_files([input])
+    if not files: raise FileNotFoundError(f"{input}: no images there")
+    st = make_stylizer(generator, checkpoint, **knobs)
+    try: _read_manifest(output, st.name, dumps(st.settings, sort_keys=True))   # made with other settings?
+    except ValueError as e: raise CommandError(e) from None
     table = pd.DataFrame(dict(path=[str(f) for f in files], label='', split='', source='', flag=''))
-    root = args.input if args.input.is_dir() else args.input.parent
-    av = generate_avatars(table, st, args.output, seed=args.seed, root=root, progress=not args.quiet)
-    failed = avatar_failures(args.output, table)
+    av = generate_avatars(table, st, output, seed=seed, root=input if input.is_dir() else input.parent, progress=not quiet)
+    failed = avatar_failures(output, table)
     for r in failed.itertuples(): print(f"{r.source}\terror: {r.error}", file=sys.stderr)
-    print(f"{len(av)} avatars in {args.output} ({st.name} {json.dumps(st.settings)}); {len(failed)} failed")
-    return 0 if len(av) else 1
+    print(f"{len(av)} avatars in {output} ({st.name} {dumps(st.settings)}); {len(failed)} failed")
+    return 2 if len(failed) else 0
 
 # %% ../nbs/90_cli.ipynb #14ec374b
 def _key(f:Path, root:Path) -> str: return str(f.relative_to(root).with_suffix(''))
 
-def pairs_of(args) -> list:
-    "The (real, avatar) file pairs that `check`'s arguments name"
-    if args.pairs:
-        if args.real or args.avatar: raise ValueError("give either REAL AVATAR or --pairs, not both")
-        t = pd.read_csv(args.pairs)
-        if not {'real', 'avatar'} <= set(t.columns): raise ValueError(f"{args.pairs}: needs the columns real and avatar, has {list(t.columns)}")
-        rel = lambda p: p if Path(p).is_absolute() else args.pairs.parent/p
-        return [(rel(r), rel(a)) for r, a in zip(t.real, t.avatar)]
-    if not (args.real and args.avatar): raise ValueError("give REAL AVATAR (files or folders) or --pairs PAIRS.csv")
-    if args.real.is_dir() != args.avatar.is_dir(): raise ValueError("REAL and AVATAR must both be files or both folders")
-    if not args.real.is_dir(): return [(args.real, args.avatar)]
-    reals = {_key(f, args.real): f for f in image_files([args.real])}
-    avatars = {_key(f, args.avatar): f for f in image_files([args.avatar])}
-    unmatched = sorted(set(reals) ^ set(avatars))
-    if unmatched: print(f"{len(unmatched)} files without a partner, e.g. {unmatched[0]}", file=sys.stderr)
-    if not set(reals) & set(avatars): raise FileNotFoundError(f"no file names in common between {args.real} and {args.avatar}")
-    return [(reals[k], avatars[k]) for k in sorted(set(reals) & set(avatars))]
+def read_pairs(f:Path # CSV with columns `real` and `avatar` (and any others)
+              ) -> list:
+    "`(real, avatar, error)` per row of a pairs CSV: a blank cell or a row of the wrong length is an error naming its line"
+    with open(f, newline='', encoding='utf-8-sig') as fh:
+        rows = csv.reader(fh)
+        header = next(rows, [])
+        if not {'real', 'avatar'} <= set(header): raise CommandError(f"{f}: needs the columns real and avatar, has {header}")
+        ir, ia = header.index('real'), header.index('avatar')
+        out = []
+        for row in rows:
+            if not row: continue   # an empty line
+            r, a = (row[i].strip() if i < len(row) else '' for i in (ir, ia))
+            r, a = (str(p if Path(p).is_absolute() else f.parent/p) if p else '' for p in (r, a))
+            blank = [n for n, v in (('real', r), ('avatar', a)) if not v]
+            error = (f"{len(row)} fields, the header has {len(header)}" if len(row) != len(header) else
+                     f"blank {' and '.join(blank)} cell" if blank else None)
+            out.append((r, a, error and f"{f}, line {rows.line_num}: {error}"))
+    return out
 
-def cmd_check(args) -> int:
-    "Check (real face, avatar) pairs for an emotion mismatch"
-    from avatar_anomaly.check import AnomalyChecker, DEFAULT_THRESHOLD
-    from avatar_anomaly.backbones import DEFAULT_MODEL
-    pairs = pairs_of(args)
-    checker = AnomalyChecker(args.model or DEFAULT_MODEL, args.avatar_model,
-                             DEFAULT_THRESHOLD if args.threshold is None else args.threshold, tta=args.tta,
-                             detect=False if args.no_detect else None)
-    results = checker.check_files(pairs, progress=len(pairs) > 20 and not args.json)
-    for r in results: print(json.dumps(r.to_json()) if args.json else str(r))
-    if args.report:
-        rows = [r.to_json() for r in results]
-        if args.report.suffix == '.json': args.report.write_text(json.dumps(rows, indent=1))
-        else: pd.DataFrame(rows).to_csv(args.report, index=False)
-    n_ok = sum(r.error is None for r in results)
-    n_anomalies = sum(bool(r.anomaly) for r in results)
-    print(f"{len(results)} pairs: {n_anomalies} anomalies, {n_ok - n_anomalies} consistent, {len(results) - n_ok} errors", file=sys.stderr)
-    return 2 if n_ok == 0 else int(n_anomalies > 0)
+def pair_items(real:Path|None, avatar:Path|None, pairs:Path|None) -> list:
+    "`(real, avatar, error)` for each pair that `check`'s arguments name (error: why the pair cannot be checked)"
+    if pairs:
+        if real or avatar: raise CommandError("give either REAL AVATAR or --pairs, not both")
+        return read_pairs(pairs)
+    if not (real and avatar): raise CommandError("give REAL AVATAR (files or folders) or --pairs PAIRS.csv")
+    if real.is_dir() != avatar.is_dir(): raise CommandError("REAL and AVATAR must both be files or both folders")
+    if not real.is_dir(): return [(str(real), str(avatar), None)]
+    reals = {_key(f, real): str(f) for f in image_files([real])}
+    avatars = {_key(f, avatar): str(f) for f in image_files([avatar])}
+    if not set(reals) & set(avatars): raise FileNotFoundError(f"no file names in common between {real} and {avatar}")
+    return [(reals.get(k, ''), avatars.get(k, ''), None if k in reals and k in avatars else
+             f"no {'avatar' if k in reals else 'real image'} named {k}.* in {avatar if k in reals else real}")
+            for k in sorted(set(reals) | set(avatars))]
+
+def check_report(f:Path):
+    "Refuse a `--report` that is not FILE.csv or FILE.json in a folder that exists and can be written"
+    if f.suffix not in ('.csv', '.json'): raise CommandError(f"--report {f}: must end in .csv or .json")
+    if not f.parent.is_dir(): raise CommandError(f"--report {f}: no folder {f.parent}")
+    if not os.access(f.parent, os.W_OK): raise CommandError(f"--report {f}: cannot write in {f.parent}")
+
+def write_report(results:list, # `CheckResult`s
+                 f:Path): # FILE.csv or FILE.json
+    "Write `results` to `f`; in a CSV, the dict and list fields (probabilities, boxes, notes) as JSON"
+    rows = [r.to_json() for r in results]
+    if f.suffix == '.json': return f.write_text(dumps(rows, indent=1))
+    with open(f, 'w', newline='') as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows({k: dumps(v) if isinstance(v, (dict, list)) else v for k, v in r.items()} for r in rows)
+
+@command(exits="0 no anomaly; 1 an anomaly in at least one pair; 2 a pair could not be checked (all results are printed "
+               "first, whatever the other pairs showed), or trouble")
+def cmd_check(real:Path=None, # real face image or folder
+              avatar:Path=None, # avatar image or folder (files matched by relative path without suffix)
+              /, pairs:Path=None, # CSV with columns real, avatar (relative paths: to the CSV's folder)
+              json:bool=False, # one JSON object per pair
+              threshold:float=None, # anomaly when the score is at least this, in [0, 1] (default: the detector card's)
+              report:Path=None, # also write every result to FILE.csv or FILE.json
+              model:str=None, # real-face model (default: the shipped one)
+              avatar_model:str=None, # avatar model (default: the real-face model)
+              tta:bool=False, # average with the flipped faces
+              detect:bool=True, # the images are face crops: skip face detection
+             ) -> int:
+    "Does the avatar show the emotion of the real face? (pairs of files or folders, or --pairs CSV)"
+    if threshold is not None: unit_interval(threshold, '--threshold')
+    if report is not None: check_report(report)
+    items = pair_items(real, avatar, pairs)
+    from avatar_anomaly.check import AnomalyChecker, CheckResult
+    checker = AnomalyChecker(**given(real_model=model, avatar_model=avatar_model, threshold=threshold), tta=tta,
+                             detect=None if detect else False)
+    checked = iter(checker.check_files([(r, a) for r, a, e in items if e is None], progress=len(items) > 20 and not json))
+    results = [CheckResult(r or None, a or None, error=e) if e else next(checked) for r, a, e in items]
+    for r in results: print(dumps(r.to_json()) if json else str(r))
+    if report is not None: write_report(results, report)
+    n_err, n_anomalies = sum(r.error is not None for r in results), sum(bool(r.anomaly) for r in results)
+    print(f"{len(results)} pairs: {n_anomalies} anomalies, {len(results) - n_err - n_anomalies} consistent, {n_err} errors",
+          file=sys.stderr)
+    return 2 if n_err else 1 if n_anomalies else 0
 
 # %% ../nbs/90_cli.ipynb #3cee4f33
-def cmd_demo(args) -> int:
-    "Run the demo: the astronaut against her own toon avatar and a sad face's"
+@command()
+def cmd_demo(out:Path=Path('avatar_anomaly_demo.png'), # figure file
+            ) -> int:
+    "The whole pipeline on built-in images: the astronaut against her own toon avatar and a sad face's; saves a figure"
     import matplotlib
     matplotlib.use('Agg')
-    from avatar_anomaly.check import run_demo, DEMO_AVATARS
-    results, _ = run_demo(out=args.out)
+    from avatar_anomaly.widgets import run_demo, DEMO_AVATARS
+    results, _ = run_demo(out=out)
     for r, name in zip(results, DEMO_AVATARS):
-        print(f"astronaut vs {name}: {r.verdict} (score {r.score:.3f}; real {r.real_emotion}, "
-              f"avatar {r.avatar_emotion})")
-    print(f"figure: {args.out}")
+        print(f"astronaut vs {name}: {r.verdict} (score {r.score:.3f}; real {r.real_emotion}, avatar {r.avatar_emotion})")
+    print(f"figure: {out}")
     return 0
 
-# %% ../nbs/90_cli.ipynb #c93a0616
-def build_parser() -> argparse.ArgumentParser:
-    "The `avatar-anomaly` argument parser with all subcommands"
-    p = argparse.ArgumentParser(prog='avatar-anomaly',
-                                description="Tell when a person's avatar shows a different emotion than the person")
-    p.add_argument('--version', action='version', version=f'avatar-anomaly {__version__}')
-    sub = p.add_subparsers(dest='command', required=True)
-    d = sub.add_parser('data', help='summarise a dataset: images per split and class, flagged labels, unreadable files')
-    d.add_argument('path', type=Path, help='dataset folder (RAF-DB, FER2013 folders, <split>/<label>/<image>) or FER2013 CSV')
-    d.add_argument('--json', action='store_true', help='print one JSON object')
-    d.add_argument('--no-check', dest='check', action='store_false', help='do not open every image')
-    d.set_defaults(func=cmd_data)
-    t = sub.add_parser('train', help='train an emotion classifier from a preset; writes weights, model card and log')
-    t.add_argument('path', type=Path, help='dataset folder or FER2013 CSV')
-    t.add_argument('--preset', default='fernet_s', help='model preset (avatar_anomaly.backbones.PRESETS or avatar_anomaly.dan.DAN_PRESETS)')
-    t.add_argument('--epochs', type=int, default=None, help="default: 30, or a DAN recipe's")
-    t.add_argument('--bs', type=int, default=None, help="batch size (default: 128, or a DAN recipe's)")
-    t.add_argument('--lr', type=float, default=None, help="peak learning rate (default: the preset's recipe; not for DAN)")
-    t.add_argument('--seed', type=int, default=42)
-    t.add_argument('--train', default='train', help='split to train on')
-    t.add_argument('--valid', default='valid', help='split to validate on')
-    t.add_argument('--out', type=Path, required=True, help='output file stem (OUT.safetensors, OUT.json, OUT.log.csv)')
-    t.add_argument('--quiet', action='store_true', help='no progress bars')
-    t.add_argument('--reproduce', default=None, help=argparse.SUPPRESS)
-    t.set_defaults(func=cmd_train)
-    t2 = sub.add_parser('table2', help="the study's Table 2: three backbones x {plain, TrivialAugment} on RAF-DB (GPU job)")
-    t2.add_argument('path', type=Path, help='RAF-DB basic folder (EmoLabel/, Image/aligned/)')
-    t2.add_argument('--out', type=Path, required=True, help='folder for models, cards, logs and table2.csv')
-    t2.add_argument('--epochs', type=int, default=30)
-    t2.add_argument('--bs', type=int, default=32)
-    t2.add_argument('--size', type=int, default=None, help="input size (default: the study's 384)")
-    t2.add_argument('--weights-dir', type=Path, default=None, help='local ImageNet weights, <timm name>.safetensors|.pth')
-    t2.add_argument('--quiet', action='store_true', help='no progress bars')
-    t2.set_defaults(func=cmd_table2)
-    t3 = sub.add_parser('table3', help="the study's Table 3: DAN ResNet-18 and two DAN EfficientNetV2-S on RAF-DB (GPU job)")
-    t3.add_argument('path', type=Path, help='RAF-DB basic folder (EmoLabel/, Image/aligned/)')
-    t3.add_argument('--out', type=Path, required=True, help='folder for models, cards, logs and table3.csv')
-    t3.add_argument('--epochs', type=int, default=None, help="default: each recipe's")
-    t3.add_argument('--bs', type=int, default=None, help="default: each recipe's")
-    t3.add_argument('--size', type=int, default=None, help='input size (default: 224)')
-    t3.add_argument('--weights-dir', type=Path, default=None, help='resnet18_msceleb.pth, <timm name>.safetensors')
-    t3.add_argument('--quiet', action='store_true', help='no progress bars')
-    t3.set_defaults(func=cmd_table3)
-    r = sub.add_parser('predict', help='emotion of the face in each image (files or folders)')
-    r.add_argument('paths', nargs='+', type=Path, help='image files or folders')
-    r.add_argument('--model', default=None, help='model file or shipped model name (default: the shipped real-face model)')
-    r.add_argument('--json', action='store_true', help='one JSON object per line')
-    r.add_argument('--no-detect', action='store_true', help='images are face crops: skip face detection')
-    r.add_argument('--tta', action='store_true', help='average with the flipped face')
-    r.set_defaults(func=cmd_predict)
-    s = sub.add_parser('stylize', help='make avatars of images (files or a folder; mirrors the tree; resumable)')
-    s.add_argument('input', type=Path, help='image file or folder')
-    s.add_argument('output', type=Path, help='output folder')
-    s.add_argument('--generator', default='toon', choices=['toon', 'whitebox', 'dualstylegan'])
-    s.add_argument('--structure', type=float, default=None, help='toon: 0..1 (1/3); dualstylegan: structure weight (0.225)')
-    s.add_argument('--color', type=float, default=None, help='toon: 0..1 (1/3); whitebox: blend (1); dualstylegan: colour weight (0.1)')
-    s.add_argument('--checkpoint', type=Path, default=None, help='whitebox: TFLite file; dualstylegan: checkpoint folder')
-    s.add_argument('--seed', type=int, default=0)
-    s.add_argument('--quiet', action='store_true', help='no progress bar')
-    s.set_defaults(func=cmd_stylize)
-    c = sub.add_parser('check', help='does the avatar show the emotion of the real face? (pairs of files or folders, or --pairs CSV)')
-    c.add_argument('real', nargs='?', type=Path, help='real face image or folder')
-    c.add_argument('avatar', nargs='?', type=Path, help='avatar image or folder (files matched by name)')
-    c.add_argument('--pairs', type=Path, default=None, help='CSV with columns real, avatar')
-    c.add_argument('--json', action='store_true', help='one JSON object per pair')
-    c.add_argument('--threshold', type=float, default=None, help='anomaly when the score is at least this (default: chosen on FER2013 valid)')
-    c.add_argument('--report', type=Path, default=None, help='write all results to FILE.csv or FILE.json')
-    c.add_argument('--model', default=None, help='real-face model (default: the shipped one)')
-    c.add_argument('--avatar-model', default=None, help='avatar model (default: the real-face model)')
-    c.add_argument('--tta', action='store_true', help='average with the flipped faces')
-    c.add_argument('--no-detect', action='store_true', help='images are face crops: skip face detection')
-    c.set_defaults(func=cmd_check)
-    d2 = sub.add_parser('demo', help='the whole pipeline on built-in images; saves a figure')
-    d2.add_argument('--out', type=Path, default=Path('avatar_anomaly_demo.png'), help='figure file')
-    d2.set_defaults(func=cmd_demo)
-    return p
-
-def main(argv:list|None=None # arguments (default: `sys.argv[1:]`)
-        ) -> int:
-    "Entry point of the `avatar-anomaly` console script"
-    args = build_parser().parse_args(argv)
-    try: return args.func(args)
-    except (FileNotFoundError, UnknownLabelError, ValueError, WeightsUnavailableError, ImportError) as e:
-        print(f"avatar-anomaly {args.command}: error: {e}", file=sys.stderr)
-        return 1
+# %% ../nbs/90_cli.ipynb #a1c0f022
+if __name__ == '__main__': sys.exit(main())

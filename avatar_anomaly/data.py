@@ -396,11 +396,13 @@ class FaceCropper:
                  min_face_size:int=20, # MTCNN's smallest face, in pixels
                  thresholds=(0.6, 0.7, 0.7), # MTCNN's three stage thresholds
                  max_side:int=1280, # larger images are shrunk to this side for detection
-                 bs:int=16, # images per MTCNN batch
+                 bs:int=16, # images per MTCNN batch, at most
+                 batch_pixels:int=5_000_000, # and at most this many pixels per MTCNN batch (its memory grows with them)
                  device=None, # torch device for MTCNN (default: CUDA if available)
                  cache:bool=True): # cache crops of files under `cache_dir('faces')`
         from facenet_pytorch import MTCNN
         self.size,self.margin,self.detect,self.crop_max_side,self.max_side,self.bs,self.cache = size,margin,detect,crop_max_side,max_side,bs,cache
+        self.batch_pixels = batch_pixels
         self.device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         self.mtcnn = MTCNN(min_face_size=min_face_size, thresholds=list(thresholds), keep_all=True, device=self.device)
         self.crop_check = MTCNN(min_face_size=int(0.3*CROP_CHECK_SIDE), thresholds=[0.5, 0.6, 0.6], device=self.device)
@@ -452,9 +454,10 @@ class FaceCropper:
             faces[i] = self.whole(imgs[i]) if ok else Face(None, status='no_face', note=(
                 f"no face found: a {imgs[i].width}×{imgs[i].height} image is taken as a face crop only when MTCNN finds a face in it "
                 "(say it is a crop with detect=False / --crops)"))
-        for idxs in by_size.values():
-            for s in range(0, len(idxs), self.bs):
-                chunk = idxs[s:s+self.bs]
+        for (w, h), idxs in by_size.items():
+            n = max(1, min(self.bs, self.batch_pixels//(w*h)))
+            for s in range(0, len(idxs), n):
+                chunk = idxs[s:s+n]
                 for i, f in zip(chunk, self._detect([imgs[i] for i in chunk])):
                     if f.box and scales[i] != 1:
                         f.box = tuple(v*scales[i] for v in f.box); f.landmarks = [[x*scales[i], y*scales[i]] for x, y in f.landmarks]

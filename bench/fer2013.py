@@ -18,7 +18,9 @@ def predict_json(folder, model, tta):
     "Results of `avatar-anomaly predict --json --no-detect` on `folder`, and the wall time"
     cmd = ['avatar-anomaly', 'predict', str(folder), '--json', '--no-detect', '--model', str(model)] + (['--tta'] if tta else [])
     t0 = time.time()
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode not in (0, 2): raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr}")   # 2: some images failed (counted)
+    out = proc.stdout
     return [json.loads(l) for l in out.splitlines()], time.time() - t0
 
 def score(results, table, label_col):

@@ -1,5 +1,5 @@
 "The installed `avatar-anomaly` console script, end to end"
-import json, shutil, subprocess
+import json, shutil, subprocess, sys
 from conftest import require_dataset
 
 def cli(*args):
@@ -12,9 +12,24 @@ def test_version():
     r = cli('--version')
     assert r.returncode == 0 and r.stdout.strip() == f'avatar-anomaly {__version__}'
 
+def test_module_version():
+    "`python -m avatar_anomaly.cli` runs the same `main`"
+    from avatar_anomaly import __version__
+    r = subprocess.run([sys.executable, '-m', 'avatar_anomaly.cli', '--version'], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == f'avatar-anomaly {__version__}', r
+
+def test_help_lists_commands_and_exit_status():
+    r = cli('--help')
+    assert r.returncode == 0, r.stderr
+    for name in ('data', 'train', 'table2', 'table3', 'predict', 'stylize', 'check', 'demo'):
+        assert f"\n    {name} " in r.stdout, name
+    for line in ('0  done, nothing found', '1  done, an anomaly found (check only)', '2  trouble: a usage error'):
+        assert line in r.stdout, r.stdout
+
 def test_data_missing_folder(tmp_path):
     r = cli('data', tmp_path/'nowhere')
-    assert r.returncode == 1 and 'nowhere: no such file or folder' in r.stderr
+    assert r.returncode == 2 and f"avatar-anomaly data: error: {tmp_path/'nowhere'}: no such file or folder\n" in r.stderr
+    assert 'Traceback' not in r.stderr, r.stderr
 
 def test_data_fer2013():
     r = cli('data', require_dataset('fer2013'), '--json')
