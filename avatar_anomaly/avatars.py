@@ -24,9 +24,9 @@ from .dualstylegan import DualStyleGANStylizer
 
 # %% auto #0
 __all__ = ['GENERATORS', 'MANIFEST_COLUMNS', 'FAILURE_COLUMNS', 'PAIR_COLUMNS', 'TOON_KNOBS', 'Stylizer', 'Generator',
-           'default_settings', 'make_stylizer', 'item_seed', 'source_root', 'mirror_paths', 'generate_avatars',
-           'avatar_table', 'avatar_failures', 'avatar_dir', 'dataset_avatars', 'anomaly_pairs', 'preservation_table',
-           'table4_stylizers', 'choose_settings', 'plot_preservation']
+           'default_settings', 'make_stylizer', 'item_seed', 'source_root', 'mirror_paths', 'SettingsMismatchError',
+           'generate_avatars', 'avatar_table', 'avatar_failures', 'avatar_dir', 'dataset_avatars', 'anomaly_pairs',
+           'preservation_table', 'table4_stylizers', 'choose_settings', 'plot_preservation']
 
 # %% ../nbs/03b_avatars.ipynb #ae807e02
 @runtime_checkable
@@ -99,6 +99,9 @@ def _read_csv(f:Path, columns:list) -> pd.DataFrame:
     "The CSV `f` as strings (an empty table with `columns` if there is none)"
     return pd.read_csv(f, dtype=str, keep_default_na=False) if f.is_file() else pd.DataFrame(columns=columns)
 
+class SettingsMismatchError(ValueError):
+    "An avatar folder made by another generator or with other settings"
+
 def _read_manifest(out_dir:Path, name:str|None=None, settings:str|None=None) -> pd.DataFrame:
     "The manifest of `out_dir` (empty if none) with each `photo`'s absolute path; refuses a folder made with other settings"
     m = _read_csv(out_dir/'manifest.csv', MANIFEST_COLUMNS)
@@ -106,7 +109,7 @@ def _read_manifest(out_dir:Path, name:str|None=None, settings:str|None=None) -> 
     m['photo'] = [str(Path(r)/s) if r else str(_abs(s)) for s, r in zip(m.source, m.root)]
     if name is None: return m
     other = m[(m.generator != name) | (m.settings != settings)]
-    if len(other): raise ValueError(f"{out_dir/'manifest.csv'}: made by {other.generator.iloc[0]} with settings "
+    if len(other): raise SettingsMismatchError(f"{out_dir/'manifest.csv'}: made by {other.generator.iloc[0]} with settings "
                                     f"{other.settings.iloc[0]}, not {name} with {settings}; use another output folder")
     return m
 

@@ -17,7 +17,8 @@ from . import __version__
 __all__ = ['EXIT_STATUS', 'COMMANDS', 'CommandError', 'given', 'arg_type', 'argument', 'add_command', 'call', 'command',
            'build_parser', 'user_error', 'main', 'summary_json', 'summary_text', 'cmd_data', 'cmd_train', 'cmd_table2',
            'cmd_table3', 'image_files', 'result_text', 'cmd_predict', 'unit_interval', 'stylizer_knobs', 'check_output',
-           'cmd_stylize', 'read_pairs', 'pair_items', 'check_report', 'write_report', 'cmd_check', 'cmd_demo']
+           'cmd_stylize', 'read_pairs', 'by_name', 'pair_items', 'check_report', 'write_report', 'cmd_check',
+           'cmd_demo']
 
 # %% ../nbs/90_cli.ipynb #a1c0f002
 class CommandError(ValueError):
@@ -99,9 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
 def user_error(e:BaseException) -> bool:
     "Is `e` trouble with the user's input or setup (one line), not a bug (a traceback)?"
     from avatar_anomaly.data import DataNotFoundError, ImageError, UnknownLabelError
-    from avatar_anomaly.weights import WeightsUnavailableError, CheckpointMismatchError
+    from avatar_anomaly.weights import WeightsUnavailableError, CheckpointMismatchError, CardError
     return (isinstance(e, (CommandError, FileNotFoundError, DataNotFoundError, ImageError, UnknownLabelError,
-                           WeightsUnavailableError, CheckpointMismatchError))
+                           WeightsUnavailableError, CheckpointMismatchError, CardError))
             or isinstance(e, ImportError) and e.name is None)   # raised by the package with its `pip install` line
 
 def _quiet_stdout():
@@ -223,13 +224,27 @@ def cmd_table3(path:Path, # RAF-DB basic folder (EmoLabel/, Image/aligned/)
     return 0
 
 # %% ../nbs/90_cli.ipynb #108e8e30
-def image_files(paths:list) -> list:
-    "Files in `paths`, with folders expanded (recursively, sorted) to the images inside"
+def _walk(folder:Path, files:list, problems:list, seen:set):
+    "Add the images under `folder` to `files`, and `(path, error)` to `problems` for what cannot be listed or followed"
     from avatar_anomaly.data import is_image_file
-    out = []
+    real = os.path.realpath(folder)
+    if real in seen: return problems.append((str(folder), 'symbolic link loop: not followed'))
+    seen = seen | {real}
+    try: entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as e: return problems.append((str(folder), f"cannot list the folder: {e.strerror.lower()}"))
+    for e in entries:
+        p = Path(e.path)
+        if e.is_symlink() and not p.exists(): problems.append((str(p), 'broken symbolic link'))
+        elif e.is_dir(): _walk(p, files, problems, seen)
+        elif is_image_file(p): files.append(p)
+
+def image_files(paths:list) -> tuple:
+    "`(files, problems)`: the files in `paths` with folders expanded (recursively, sorted) to the images inside, and `(path, error)` for what could not be listed"
+    files, problems = [], []
     for p in map(Path, paths):
-        out += sorted(filter(is_image_file, p.rglob('*'))) if p.is_dir() else [p]
-    return out
+        if p.is_dir(): _walk(p, files, problems, set())
+        else: files.append(p)
+    return files, problems
 
 def result_text(r:dict) -> str:
     "One `predict` result as a line of text"
@@ -242,15 +257,16 @@ def result_text(r:dict) -> str:
 def cmd_predict(paths:list[Path], # image files or folders (searched recursively)
                 model:str=None, # model file or shipped model name (default: the shipped real-face model)
                 json:bool=False, # one JSON object per line: path, emotion, probs, box, n_faces, error
-                detect:bool=True, # the images are face crops: skip face detection
+                crops:bool=False, # the images are face crops: no detection, no face check (images up to 100 px are otherwise taken whole only when MTCNN finds a face in them)
                 tta:bool=False, # average with the flipped face
                ) -> int:
     "Emotion of the face in each image (files or folders)"
     from avatar_anomaly.predict import EmotionPredictor
-    files = image_files(paths)
-    if not files: raise FileNotFoundError(f"no images in {', '.join(map(str, paths))}")
-    pred = EmotionPredictor(**given(model=model), detect=None if detect else False, tta=tta)
-    results = pred.predict_files(files, progress=len(files) > 50)
+    files, problems = image_files(paths)
+    if not files and not problems: raise FileNotFoundError(f"no images in {', '.join(map(str, paths))}")
+    pred = EmotionPredictor(**given(model=model), detect=False if crops else None, tta=tta)
+    results = [dict(path=p, emotion=None, probs=None, box=None, n_faces=0, error=f"{p}: {e}") for p, e in problems]
+    results += pred.predict_files(files, progress=len(files) > 50) if files else []
     for r in results: print(dumps(r) if json else result_text(r))
     failed = sum(r['error'] is not None for r in results)
     if failed: print(f"{failed} of {len(results)} images could not be processed", file=sys.stderr)
@@ -296,24 +312,26 @@ def cmd_stylize(input:Path, # image file or folder (searched recursively)
                ) -> int:
     "Make avatars of images (a file or a folder; mirrors the tree; a rerun resumes)"
     import pandas as pd
-    from avatar_anomaly.avatars import GENERATORS, make_stylizer, generate_avatars, avatar_failures, _read_manifest
+    import shutil
+    from avatar_anomaly.avatars import GENERATORS, make_stylizer, generate_avatars, avatar_failures, SettingsMismatchError
     if generator not in GENERATORS: raise CommandError(f"unknown generator {generator!r} (one of {', '.join(GENERATORS)})")
     g = GENERATORS[generator]
     knobs = stylizer_knobs(generator, g.knobs, dict(structure=structure, color=color, blend=blend))
     if g.checkpoint and checkpoint is None: raise CommandError(f"the {generator} generator needs --checkpoint ({g.checkpoint})")
     if checkpoint is not None and not g.checkpoint: raise CommandError(f"the {generator} generator takes no --checkpoint")
     check_output(input, output)
-    files = image_files([input])
-    if not files: raise FileNotFoundError(f"{input}: no images there")
+    files, problems = image_files([input])
+    if not files and not problems: raise FileNotFoundError(f"{input}: no images there")
     st = make_stylizer(generator, checkpoint, **knobs)
-    try: _read_manifest(output, st.name, dumps(st.settings, sort_keys=True))   # made with other settings?
-    except ValueError as e: raise CommandError(e) from None
     table = pd.DataFrame(dict(path=[str(f) for f in files], label='', split='', source='', flag=''))
-    av = generate_avatars(table, st, output, seed=seed, root=input if input.is_dir() else input.parent, progress=not quiet)
-    failed = avatar_failures(output, table)
-    for r in failed.itertuples(): print(f"{r.source}\terror: {r.error}", file=sys.stderr)
+    new = not output.exists()
+    try: av = generate_avatars(table, st, output, seed=seed, root=input if input.is_dir() else input.parent, progress=not quiet)
+    except SettingsMismatchError as e: raise CommandError(e) from None
+    failed = [*problems, *avatar_failures(output, table).itertuples(index=False, name=None)]
+    for source, error in failed: print(f"{source}\terror: {error}", file=sys.stderr)
+    if new and not len(av) and output.exists(): shutil.rmtree(output)   # nothing made: leave no folder behind
     print(f"{len(av)} avatars in {output} ({st.name} {dumps(st.settings)}); {len(failed)} failed")
-    return 2 if len(failed) else 0
+    return 2 if failed else 0
 
 # %% ../nbs/90_cli.ipynb #14ec374b
 def _key(f:Path, root:Path) -> str: return str(f.relative_to(root).with_suffix(''))
@@ -337,6 +355,15 @@ def read_pairs(f:Path # CSV with columns `real` and `avatar` (and any others)
             out.append((r, a, error and f"{f}, line {rows.line_num}: {error}"))
     return out
 
+def by_name(folder:Path) -> tuple:
+    "`({relative path without suffix: file}, problems)` of a folder's images; two files with the same name but suffix are a problem, not a guess"
+    files, problems = image_files([folder])
+    groups = {}
+    for f in files: groups.setdefault(_key(f, folder), []).append(f)
+    problems += [(str(fs[0].with_suffix('.*')), f"{len(fs)} files share this name ({', '.join(f.name for f in fs)}): pairs are matched by name, rename one")
+                 for k, fs in groups.items() if len(fs) > 1]
+    return {k: str(fs[0]) for k, fs in groups.items() if len(fs) == 1}, problems
+
 def pair_items(real:Path|None, avatar:Path|None, pairs:Path|None) -> list:
     "`(real, avatar, error)` for each pair that `check`'s arguments name (error: why the pair cannot be checked)"
     if pairs:
@@ -345,12 +372,13 @@ def pair_items(real:Path|None, avatar:Path|None, pairs:Path|None) -> list:
     if not (real and avatar): raise CommandError("give REAL AVATAR (files or folders) or --pairs PAIRS.csv")
     if real.is_dir() != avatar.is_dir(): raise CommandError("REAL and AVATAR must both be files or both folders")
     if not real.is_dir(): return [(str(real), str(avatar), None)]
-    reals = {_key(f, real): str(f) for f in image_files([real])}
-    avatars = {_key(f, avatar): str(f) for f in image_files([avatar])}
-    if not set(reals) & set(avatars): raise FileNotFoundError(f"no file names in common between {real} and {avatar}")
-    return [(reals.get(k, ''), avatars.get(k, ''), None if k in reals and k in avatars else
-             f"no {'avatar' if k in reals else 'real image'} named {k}.* in {avatar if k in reals else real}")
-            for k in sorted(set(reals) | set(avatars))]
+    (reals, bad_r), (avatars, bad_a) = by_name(real), by_name(avatar)
+    if not set(reals) & set(avatars) and not (bad_r or bad_a):
+        raise FileNotFoundError(f"no file names in common between {real} and {avatar}")
+    listed = [(p, '', f"{p}: {e}") for p, e in bad_r] + [('', p, f"{p}: {e}") for p, e in bad_a]
+    return listed + [(reals.get(k, ''), avatars.get(k, ''), None if k in reals and k in avatars else
+                      f"no {'avatar' if k in reals else 'real image'} named {k}.* in {avatar if k in reals else real}")
+                     for k in sorted(set(reals) | set(avatars))]
 
 def check_report(f:Path):
     "Refuse a `--report` that is not FILE.csv or FILE.json in a folder that exists and can be written"
@@ -379,7 +407,7 @@ def cmd_check(real:Path=None, # real face image or folder
               model:str=None, # real-face model (default: the shipped one)
               avatar_model:str=None, # avatar model (default: the real-face model)
               tta:bool=False, # average with the flipped faces
-              detect:bool=True, # the images are face crops: skip face detection
+              crops:bool=False, # the images are face crops: no detection, no face check (see `predict --help`)
              ) -> int:
     "Does the avatar show the emotion of the real face? (pairs of files or folders, or --pairs CSV)"
     if threshold is not None: unit_interval(threshold, '--threshold')
@@ -387,7 +415,7 @@ def cmd_check(real:Path=None, # real face image or folder
     items = pair_items(real, avatar, pairs)
     from avatar_anomaly.check import AnomalyChecker, CheckResult
     checker = AnomalyChecker(**given(real_model=model, avatar_model=avatar_model, threshold=threshold), tta=tta,
-                             detect=None if detect else False)
+                             detect=False if crops else None)
     checked = iter(checker.check_files([(r, a) for r, a, e in items if e is None], progress=len(items) > 20 and not json))
     results = [CheckResult(r or None, a or None, error=e) if e else next(checked) for r, a, e in items]
     for r in results: print(dumps(r.to_json()) if json else str(r))

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from .data import EMOTIONS, FaceCropper, map_report, pil_to_array, as_pil, image_size
-from .weights import read_model_card, default_device
+from .weights import read_model_card, default_device, CardError
 from .backbones import EMOTIONNET_FORMAT, load_emotion_net, preset_of, batch_proba
 from .dan import DAN_FORMAT, load_dan
 
@@ -28,7 +28,7 @@ def load_model(name_or_path:str|Path, # model file (stem, .json or .safetensors)
     "`(model, card)`: any emotion model rebuilt from its card (by its `format`) with its weights, in eval mode"
     stem, card = read_model_card(name_or_path)
     if card.get('format') not in LOADERS:
-        raise ValueError(f"{stem}.json: card format {card.get('format')!r} is not one this version loads ({', '.join(LOADERS)})")
+        raise CardError(f"{stem}.json: card format {card.get('format')!r} is not one this version loads ({', '.join(LOADERS)})")
     return LOADERS[card['format']](stem, device)
 
 # %% ../nbs/02a_predict.ipynb #275df041

@@ -18,10 +18,10 @@ from safetensors.torch import save_file, load_file
 from .data import EMOTIONS, cache_dir
 
 # %% auto #0
-__all__ = ['MODELS_DIR', 'CARDS_DIR', 'WEIGHTS_ENV', 'WeightsUnavailableError', 'CheckpointMismatchError', 'hub_reachable',
-           'default_device', 'weights_dirs', 'find_weights', 'load_checkpoint', 'state_dict_of', 'read_state_dict',
-           'load_state_dict_strict', 'write_model_files', 'resolve_model_path', 'read_model_card', 'fill_model',
-           'card_file', 'read_card', 'write_card', 'update_card', 'local_weights']
+__all__ = ['MODELS_DIR', 'CARDS_DIR', 'WEIGHTS_ENV', 'WeightsUnavailableError', 'CheckpointMismatchError', 'CardError',
+           'hub_reachable', 'default_device', 'weights_dirs', 'find_weights', 'load_checkpoint', 'state_dict_of',
+           'read_state_dict', 'load_state_dict_strict', 'write_model_files', 'resolve_model_path', 'read_model_card',
+           'fill_model', 'card_file', 'read_card', 'write_card', 'update_card', 'local_weights']
 
 # %% ../nbs/00a_weights.ipynb #ecac8601
 class WeightsUnavailableError(RuntimeError):
@@ -29,6 +29,9 @@ class WeightsUnavailableError(RuntimeError):
 
 class CheckpointMismatchError(ValueError):
     "A weights file that cannot be read safely, or whose keys or shapes do not fit the model"
+
+class CardError(ValueError):
+    "A card that is not JSON, or that describes something this code cannot use (another format, other classes)"
 
 def hub_reachable(host:str='huggingface.co', timeout:float=2.) -> bool:
     "Can this machine open a connection to `host` (and is `HF_HUB_OFFLINE` unset)?"
@@ -144,8 +147,8 @@ def read_model_card(name_or_path:str|Path, # model file (stem, .json or .safeten
     "`(stem, card)` of a model, checking the card's format and classes"
     stem = resolve_model_path(name_or_path)
     card = read_card(stem.with_suffix('.json'))
-    if format and card.get('format') != format: raise ValueError(f"{stem}.json: card format {card.get('format')!r}, expected {format!r}")
-    if card.get('classes') != list(EMOTIONS): raise ValueError(f"{stem}.json: classes {card.get('classes')} are not EMOTIONS")
+    if format and card.get('format') != format: raise CardError(f"{stem}.json: card format {card.get('format')!r}, expected {format!r}")
+    if card.get('classes') != list(EMOTIONS): raise CardError(f"{stem}.json: classes {card.get('classes')} are not EMOTIONS")
     return stem, card
 
 def fill_model(model:nn.Module, stem:Path, device=None):
@@ -168,8 +171,8 @@ def read_card(name_or_path:str|Path) -> dict:
     "A card as a dict; a file that is not a JSON object is named in the error"
     f = card_file(name_or_path)
     try: card = json.loads(f.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{f}: not a JSON card ({e})") from None
-    if not isinstance(card, dict): raise ValueError(f"{f}: not a JSON card (a {type(card).__name__}, not an object)")
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise CardError(f"{f}: not a JSON card ({e})") from None
+    if not isinstance(card, dict): raise CardError(f"{f}: not a JSON card (a {type(card).__name__}, not an object)")
     return card
 
 def write_card(f:str|Path, card:dict) -> dict:

@@ -15,8 +15,8 @@ from avatar_anomaly.backbones import Evaluation
 from avatar_anomaly.predict import DEFAULT_MODEL, EmotionPredictor
 
 def predict_json(folder, model, tta):
-    "Results of `avatar-anomaly predict --json --no-detect` on `folder`, and the wall time"
-    cmd = ['avatar-anomaly', 'predict', str(folder), '--json', '--no-detect', '--model', str(model)] + (['--tta'] if tta else [])
+    "Results of `avatar-anomaly predict --json --crops` on `folder`, and the wall time"
+    cmd = ['avatar-anomaly', 'predict', str(folder), '--json', '--crops', '--model', str(model)] + (['--tta'] if tta else [])
     t0 = time.time()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode not in (0, 2): raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr}")   # 2: some images failed (counted)
