@@ -18,7 +18,7 @@ __all__ = ['EXIT_STATUS', 'COMMANDS', 'CommandError', 'given', 'arg_type', 'argu
            'build_parser', 'user_error', 'main', 'summary_json', 'summary_text', 'cmd_data', 'cmd_train', 'cmd_table2',
            'cmd_table3', 'image_files', 'result_text', 'cmd_predict', 'unit_interval', 'stylizer_knobs', 'check_output',
            'cmd_stylize', 'read_pairs', 'by_name', 'pair_items', 'check_report', 'write_report', 'cmd_check',
-           'cmd_demo']
+           'cmd_demo', 'port_in_use', 'free_port', 'voila_command', 'wait_for_port', 'stop_server', 'cmd_label']
 
 # %% ../nbs/90_cli.ipynb #a1c0f002
 class CommandError(ValueError):
@@ -438,6 +438,109 @@ def cmd_demo(out:Path=Path('avatar_anomaly_demo.png'), # figure file
         print(f"astronaut vs {name}: {r.verdict} (score {r.score:.3f}; real {r.real_emotion}, avatar {r.avatar_emotion})")
     print(f"figure: {out}")
     return 0
+
+# %% ../nbs/90_cli.ipynb #62ec1554
+def port_in_use(port:int) -> bool:
+    "Whether something listens on 127.0.0.1:`port` (or may not be bound there)"
+    import socket
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try: s.bind(('127.0.0.1', port))
+        except OSError: return True
+    return False
+
+def free_port() -> int:
+    "A port on 127.0.0.1 that nothing listens on now"
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+def voila_command(app:Path, # the notebook to serve
+                  port:int): # on 127.0.0.1
+    "The command line that serves `app` with Voilà on 127.0.0.1:`port` (and no other port)"
+    return [sys.executable, '-m', 'voila', '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1', '--Voila.port_retries=0',
+            '--VoilaExecutor.timeout=300', '--VoilaConfiguration.show_tracebacks=True', str(app)]
+
+def wait_for_port(port:int, proc, timeout:float=120) -> bool:
+    "True once something listens on 127.0.0.1:`port`; False when `proc` ended or `timeout` seconds passed first"
+    import socket, time
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        try:
+            with socket.create_connection(('127.0.0.1', port), timeout=1): return True
+        except OSError: time.sleep(0.1)
+    return False
+
+def stop_server(proc):
+    "End a server started in a session of its own: SIGTERM to its process group, SIGKILL after 10 s"
+    import signal, subprocess
+    if proc.poll() is not None: return
+    kill = (lambda sig: os.killpg(proc.pid, sig)) if hasattr(os, 'killpg') else proc.send_signal   # Windows: no process groups
+    kill(signal.SIGTERM)
+    try: proc.wait(10)
+    except subprocess.TimeoutExpired: kill(getattr(signal, 'SIGKILL', signal.SIGTERM)); proc.wait()
+
+def _interrupt(signum, frame): raise KeyboardInterrupt   # SIGTERM stops the command as Ctrl-C does
+
+@command(exits="0 the server was stopped (Ctrl-C); 2 trouble: no avatars there, a port in use, Voilà missing, or a server that "
+               "did not start")
+def cmd_label(avatar_dir:Path, # avatars: a folder written by `stylize`, or any folder of images (searched recursively)
+              *, annotator:str, # your name: it is written with every answer
+              photos:Path=None, # the source photos of a folder without a manifest (matched by relative path without suffix; labels from a <split>/<label>/ tree)
+              store:Path=None, # the label log, JSON lines (default: AVATAR_DIR/labels.jsonl)
+              port:int=None, # port on 127.0.0.1 (default: a free one)
+              first:str='unlabelled', # which avatars come first: unlabelled, or disagreements (two other annotators disagree on them)
+              blind:bool=True, # show the source photo beside the avatar from the start (default: hidden, against anchoring; the tool has a switch)
+             ) -> int:
+    "Label avatars by hand in the browser (the tool served on localhost with Voilà); every answer is saved at once"
+    import importlib.util, json, shutil, signal, subprocess, tempfile
+    from importlib.resources import as_file
+    if not avatar_dir.is_dir(): raise FileNotFoundError(f"{avatar_dir}: no such folder")
+    if photos is not None and not photos.is_dir(): raise FileNotFoundError(f"--photos {photos}: no such folder")
+    if port is not None and not 0 < port < 65536: raise CommandError(f"--port {port}: a port is a number from 1 to 65535")
+    if port is not None and port_in_use(port): raise CommandError(f"--port {port}: that port is in use")
+    from avatar_anomaly.labeling import QUEUES, LabelStore, check_annotator, default_store, label_items
+    from avatar_anomaly.widgets import LABEL_APP_ENV, app_notebook
+    store = store or default_store(avatar_dir)
+    if not store.parent.is_dir(): raise CommandError(f"--store {store}: no folder {store.parent}")
+    if store.exists() and not store.is_file() or not os.access(store if store.exists() else store.parent, os.W_OK):
+        raise CommandError(f"--store {store}: cannot write there")
+    try: annotator = check_annotator(annotator)
+    except ValueError as e: raise CommandError(f"--annotator: {e}") from None
+    if first not in QUEUES: raise CommandError(f"--first {first}: one of {', '.join(QUEUES)}")
+    try: items = label_items(avatar_dir, photos)
+    except ValueError as e: raise CommandError(e) from None
+    for mod in ('voila', 'anywidget'):
+        if importlib.util.find_spec(mod) is None: raise ImportError(f"the label command needs {mod}: pip install 'avatar-anomaly[label]'")
+    def labelled(): return len({i for i, e in LabelStore(store).current(annotator).items() if e['event'] == 'label'} & set(items.item))
+    work = Path(tempfile.mkdtemp(prefix='avatar_anomaly_label_'))
+    try: old = signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError: old = None   # not the main thread: SIGTERM keeps its handler
+    try:
+        (work/'app.json').write_text(json.dumps(dict(avatar_dir=str(avatar_dir.absolute()), annotator=annotator, store=str(store.absolute()),
+                                                     photos=photos and str(photos.absolute()), first=first, blind=blind)))
+        port = port or free_port()
+        with as_file(app_notebook()) as app, open(work/'voila.log', 'wb') as log:
+            proc = subprocess.Popen(voila_command(app, port), env={**os.environ, LABEL_APP_ENV: str(work/'app.json')}, cwd=work,
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=hasattr(os, 'killpg'))
+            try:
+                if not wait_for_port(port, proc):
+                    print((work/'voila.log').read_text(errors='replace')[-3000:], file=sys.stderr)
+                    raise CommandError(f"the Voilà server did not start on port {port} (its log is above)")
+                print(f"labelling {len(items)} avatars of {avatar_dir} as {annotator} ({labelled()} labelled so far); answers go to {store}")
+                print(f"open http://127.0.0.1:{port}/ in a browser; Ctrl-C stops the server", flush=True)
+                try: status = proc.wait()
+                except KeyboardInterrupt: status = 0
+                if status:
+                    print((work/'voila.log').read_text(errors='replace')[-3000:], file=sys.stderr)
+                    raise CommandError(f"the Voilà server stopped with exit status {status} (its log is above)")
+            finally: stop_server(proc)
+        print(f"stopped; {labelled()} of {len(items)} avatars labelled by {annotator} in {store}")
+        return 0
+    finally:
+        if old is not None: signal.signal(signal.SIGTERM, old)
+        shutil.rmtree(work, ignore_errors=True)
 
 # %% ../nbs/90_cli.ipynb #a1c0f022
 if __name__ == '__main__': sys.exit(main())

@@ -32,7 +32,7 @@ __all__ = ['DAN_CLASSES', 'DAN_RECIPES', 'DAN_FORMAT', 'DAN_PRESETS', 'STUDY_TAB
            'CrossAttentionHead', 'DAN', 'FeatureMap', 'resnet18_body', 'map_channels', 'create_dan',
            'load_official_dan', 'dan_preprocess', 'to_emotions', 'predict_dan', 'AffinityLoss', 'PartitionLoss',
            'DANLoss', 'DANRecipe', 'epoch_lr', 'EpochLR', 'DANSplitter', 'DANOutputs', 'dan_learner', 'save_dan',
-           'load_dan', 'attention_maps', 'show_attention', 'DANPreset', 'init_dan_body', 'train_dan', 'run_table3']
+           'load_dan', 'attention_maps', 'show_attention', 'DANPreset', 'init_dan', 'train_dan', 'run_table3']
 
 # %% ../nbs/02_dan.ipynb #d7b2e760
 class SpatialAttention(nn.Module):
@@ -307,6 +307,7 @@ DAN_RECIPES = {
     'rafdb': DANRecipe(opt='sgd', lr=0.1, wd=1e-4, schedule='step', step_size=10, gamma=0.1, n_centres=8, bs=256, epochs=40),
     'affectnet': DANRecipe(opt='adam', lr=1e-4, wd=0., schedule='exp', gamma=0.6, balanced=True, bs=256, epochs=40),
     'finetune': DANRecipe(T_max=12, bs=128, epochs=12, body_lr=1e-4),
+    'refine': DANRecipe(lr=3e-4, T_max=6, eta_min=1e-6, bs=128, epochs=6, body_lr=3e-5, balanced=True),   # a trained DAN on a wider mix
 }
 
 def epoch_lr(r:DANRecipe, base:float, epoch:int) -> float:
@@ -422,6 +423,8 @@ DAN_PRESETS = {
     'dan_effv2s_5h_trivial': DANPreset(PRESETS['efficientnetv2_s'].arch, 5, 'study', dict(trivial=True, erasing=0.5)),
     'dan_fernet_s': DANPreset('fernet_s', 4, 'finetune', dict(flip=True, affine=0.15, erasing=0.5), size=48, pretrained=False,
                               in_chans=1, init='fer2013_fernet_s'),
+    'dan_fernet_s_photos': DANPreset('fernet_s', 4, 'refine', dict(flip=True, affine=0.2, erasing=0.5), size=48, pretrained=False,
+                                     in_chans=1, init='fer2013_dan_fernet_s'),
 }
 
 STUDY_TABLE3 = pd.DataFrame([
@@ -430,9 +433,11 @@ STUDY_TABLE3 = pd.DataFrame([
     dict(preset='dan_effv2s_5h_trivial', model='DAN EfficientNetV2-S, 5 heads + TrivialAugment', reported=87.94)])
 
 # %% ../nbs/02_dan.ipynb #27e91917
-def init_dan_body(model:DAN, # a DAN on a timm backbone, from `create_dan`
-                  source:str|Path): # a saved `EmotionNet` (file stem) or a shipped model's name
-    "Copy the body of the `EmotionNet` at `source` into `model`'s backbone (strictly); returns `model`"
+def init_dan(model:DAN, # a DAN on a timm backbone, from `create_dan`
+             source:str|Path): # a saved or shipped `EmotionNet` (its body is copied) or DAN (all of it is copied)
+    "Start `model` from the model at `source`, strictly; returns `model`"
+    if read_model_card(source)[1].get('format') == DAN_FORMAT:
+        return load_state_dict_strict(model, load_dan(source, 'cpu')[0].state_dict(), str(source))
     emo, card = load_emotion_net(source)
     if card['preset']['arch'] != model.config['backbone']:
         raise ValueError(f"{source}: its backbone is {card['preset']['arch']!r}, the DAN's is {model.config['backbone']!r}")
@@ -450,6 +455,7 @@ def train_dan(table:pd.DataFrame, # a table from `avatar_anomaly.data` (train an
               out:str|Path|None=None, # write `out.safetensors`, `out.json` and `out.log.csv`
               seed:int=42, # seed for data order, augmentation and initial weights
               progress:bool=True, # show fastai's progress bars and per-epoch table
+              crop:dict|None=None, # the crop rule the photos of `table` were cropped with (goes on the card; see `cropper_for`)
               reproduce:str=''): # the command that reproduces this run, for the card
     "Train a DAN preset; returns the `Learner`"
     p = DAN_PRESETS[preset]
@@ -460,11 +466,11 @@ def train_dan(table:pd.DataFrame, # a table from `avatar_anomaly.data` (train an
                       **p.aug)
     model = create_dan(p.backbone, num_head=p.num_head, pretrained=p.pretrained if pretrained is None else pretrained, weights=weights,
                        in_chans=p.in_chans)
-    if p.init: init_dan_body(model, p.init)
+    if p.init: init_dan(model, p.init)
     learn = dan_learner(dls, model, r, cbs=csv_logger(out))
     minutes = timed_fit(learn, lambda: learn.fit(epochs), progress, quiet=True)
     if out:
-        save_dan(learn.model, out, preset=asdict(inp), dan_preset=dict(name=preset, **asdict(p)), reproduce=reproduce,
+        save_dan(learn.model, out, preset=asdict(inp), dan_preset=dict(name=preset, **asdict(p)), reproduce=reproduce, **({'crop': crop} if crop else {}),
                  training=training_card(learn, table, minutes, epochs=epochs, bs=bs, size=size, seed=seed))
     return learn
 

@@ -31,9 +31,10 @@ __all__ = ['EMOTIONS', 'RAFDB', 'FER2013', 'FER2013_FOLDERS', 'AFFECTNET7', 'AFF
            'cache_dir', 'UnknownLabelError', 'LabelMap', 'ferplus_majority', 'emotion_table', 'is_image_file',
            'read_folder_tree', 'write_image', 'read_rafdb', 'read_fer2013_csv', 'save_atomic', 'read_fer2013_folders',
            'read_dataset', 'ImageError', 'pil_to_array', 'load_image', 'as_pil', 'image_size', 'map_report',
-           'check_images', 'Face', 'square_box', 'is_face_crop', 'FaceCropper', 'crop_table', 'study_resize',
-           'TorchvisionPolicy', 'train_aug', 'valid_aug', 'AlbumentationsTransform', 'TrainAlbumentations',
-           'ValidAlbumentations', 'RowImage', 'usable_rows', 'class_weights', 'emotion_dls', 'summarise_dataset']
+           'check_images', 'Face', 'square_box', 'is_face_crop', 'FaceCropper', 'crop_table', 'calibrate_framing',
+           'cropper_for', 'study_resize', 'TorchvisionPolicy', 'train_aug', 'valid_aug', 'AlbumentationsTransform',
+           'TrainAlbumentations', 'ValidAlbumentations', 'RowImage', 'usable_rows', 'class_weights', 'emotion_dls',
+           'summarise_dataset']
 
 # %% ../nbs/00_data.ipynb #ffa67354
 class DataNotFoundError(FileNotFoundError):
@@ -363,12 +364,19 @@ class Face:
         return {k: v for k, v in asdict(self).items() if k not in ('image', 'path', 'crop_path')}
 
 def square_box(box, # (x1, y1, x2, y2)
-               margin:float=0.2 # fraction of the box's longer side added on each side
+               margin:float=0.2, # fraction of the box's longer side added on each side
+               place:tuple|None=None # instead: where the box sits in the square, (x1, y1, x2, y2) as fractions of its side
               ) -> tuple:
-    "Integer square box centred on `box`, its side `(1+2*margin)` times the longer side"
+    "Integer square around `box`: centred with `margin`, or placed so that `box` sits where `place` says (a calibrated framing)"
     x1, y1, x2, y2 = box
-    side = max(x2 - x1, y2 - y1) * (1 + 2*margin)
-    left, top = round((x1 + x2 - side)/2), round((y1 + y2 - side)/2)
+    if place is None:
+        side = max(x2 - x1, y2 - y1) * (1 + 2*margin)
+        left, top = (x1 + x2 - side)/2, (y1 + y2 - side)/2
+    else:
+        px1, py1, px2, py2 = place
+        side = ((x2 - x1)/(px2 - px1) + (y2 - y1)/(py2 - py1))/2
+        left, top = x1 - px1*side, y1 - py1*side
+    left, top = round(left), round(top)
     return left, top, left + round(side), top + round(side)
 
 # %% ../nbs/00_data.ipynb #8e5a59bc
@@ -391,6 +399,7 @@ class FaceCropper:
     def __init__(self,
                  size:int=224, # side of the output crop
                  margin:float=0.2, # fraction of the face box added on each side
+                 place:tuple|None=None, # instead of `margin`: where the face box sits in the crop (see `square_box`)
                  detect:bool|None=None, # True: always detect; False: never (inputs are crops); None: small images are checked crops
                  crop_max_side:int=100, # with `detect=None`, images whose longer side is at most this are checked as crops
                  min_face_size:int=20, # MTCNN's smallest face, in pixels
@@ -402,15 +411,16 @@ class FaceCropper:
                  cache:bool=True): # cache crops of files under `cache_dir('faces')`
         from facenet_pytorch import MTCNN
         self.size,self.margin,self.detect,self.crop_max_side,self.max_side,self.bs,self.cache = size,margin,detect,crop_max_side,max_side,bs,cache
-        self.batch_pixels = batch_pixels
+        self.batch_pixels, self.place = batch_pixels, place
         self.device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         self.mtcnn = MTCNN(min_face_size=min_face_size, thresholds=list(thresholds), keep_all=True, device=self.device)
         self.crop_check = MTCNN(min_face_size=int(0.3*CROP_CHECK_SIDE), thresholds=[0.5, 0.6, 0.6], device=self.device)
-        self.params = dict(size=size, margin=margin, min_face_size=min_face_size, thresholds=list(thresholds), max_side=max_side)
+        self.params = dict(size=size, margin=margin, min_face_size=min_face_size, thresholds=list(thresholds), max_side=max_side,
+                           **({'place': list(place)} if place else {}))
 
     def crop(self, img:Image.Image, box) -> Image.Image:
         "Square crop of `img` around `box` (padded with black beyond the borders), resized to `size`"
-        return img.crop(square_box(box, self.margin)).resize((self.size, self.size), Image.Resampling.BICUBIC)
+        return img.crop(square_box(box, self.margin, self.place)).resize((self.size, self.size), Image.Resampling.BICUBIC)
 
     def whole(self, img:Image.Image) -> Face:
         "`img` itself as the face crop (status 'passthrough')"
@@ -508,6 +518,22 @@ def crop_table(table:pd.DataFrame, # a table from one of the readers
         if f.status == 'no_face': t.loc[i, 'flag'] = 'no_face'
         elif f.status == 'detected': t.loc[i, 'path'] = f.crop_path
     return t
+
+# %% ../nbs/00_data.ipynb #f38ec39e
+def calibrate_framing(crops:list, # face crops (PIL images) of the dataset whose framing to measure
+                      cropper:FaceCropper|None=None): # whose lenient detector to use (default: a new one)
+    "`(place, n_found)`: the median MTCNN box in `crops` as fractions of their side (x1, y1, x2, y2), and on how many crops it was found"
+    cropper = cropper or FaceCropper(cache=False)
+    ups = [ImageOps.pad(im.convert('RGB'), (CROP_CHECK_SIDE, CROP_CHECK_SIDE), Image.Resampling.BICUBIC) for im in crops]
+    boxes = [b[0]/CROP_CHECK_SIDE for s in range(0, len(ups), 64) for b in cropper.crop_check.detect(ups[s:s + 64])[0] if b is not None]
+    return tuple(round(float(v), 4) for v in np.median(boxes, 0)), len(boxes)
+
+def cropper_for(crop:dict|None, # a model card's `crop` section (None: the rule of models without one, `margin` 0.2)
+                size:int, # the model's input side
+                **kwargs): # more `FaceCropper` arguments (detect, cache, device, ...)
+    "The `FaceCropper` that makes a model's crops"
+    crop = crop or {}
+    return FaceCropper(size=size, margin=crop.get('margin', 0.2), place=tuple(crop['place']) if crop.get('place') else None, **kwargs)
 
 # %% ../nbs/00_data.ipynb #e8f18351
 def study_resize(size:int) -> int:

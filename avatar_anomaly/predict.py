@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from .data import EMOTIONS, FaceCropper, map_report, pil_to_array, as_pil, image_size
+from .data import EMOTIONS, cropper_for, map_report, pil_to_array, as_pil, image_size
 from .weights import read_model_card, default_device, CardError
 from .backbones import EMOTIONNET_FORMAT, load_emotion_net, preset_of, batch_proba
 from .dan import DAN_FORMAT, load_dan
@@ -45,7 +45,7 @@ class EmotionPredictor:
     def __init__(self,
                  model:str|Path=DEFAULT_MODEL, # shipped model name or model file
                  detect:bool|None=None, # True: always detect faces; False: images are face crops; None: by size
-                 margin:float=0.2, # face-box margin of the crop
+                 crop:dict|None=None, # the crop rule (default: the model card's `crop`, see `cropper_for`)
                  bs:int=128, # images per batch
                  tta:bool=False, # flip TTA
                  device=None): # default: see `default_device`
@@ -53,7 +53,7 @@ class EmotionPredictor:
         self.model, self.card = load_model(model, self.device)
         self.model.to(memory_format=torch.channels_last)  # same numbers, faster convolutions on CPUs
         self.preset, self.bs, self.tta = preset_of(self.card), bs, tta
-        self.cropper = FaceCropper(size=self.preset.size, margin=margin, detect=detect, cache=False, device=self.device)
+        self.cropper = cropper_for(crop or self.card.get('crop'), self.preset.size, detect=detect, cache=False, device=self.device)
 
     def predict_images(self, images:list) -> list:
         "A result dict (`emotion`, `probs`, `box`, `n_faces`, `error`) per PIL image"
