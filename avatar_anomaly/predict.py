@@ -32,7 +32,7 @@ def load_model(name_or_path:str|Path, # model file (stem, .json or .safetensors)
     return LOADERS[card['format']](stem, device)
 
 # %% ../nbs/02a_predict.ipynb #275df041
-DEFAULT_MODEL = 'fer2013_dan_fernet_s'
+DEFAULT_MODEL = 'photos_dan_fernet_s'   # see 'Reading photos' below; 'fer2013_dan_fernet_s' stays loadable by name
 
 def _no_face(error:str) -> dict: return dict(emotion=None, probs=None, box=None, n_faces=0, error=error)
 

@@ -7,12 +7,13 @@ settings once on test: per generator, the most stylized setting that keeps agree
     python bench/table4.py --n 300 --no-card    # a quick look
     python bench/table4.py --reuse-valid        # valid rows from the card (deterministic), test again
 """
-import argparse, sys, time
+import argparse, json, sys, time
 from pathlib import Path
 import pandas as pd
 from avatar_anomaly.data import dataset_path, read_dataset
 from avatar_anomaly.weights import read_card, update_card
 from avatar_anomaly.toon import whitebox_checkpoint
+from avatar_anomaly.predict import DEFAULT_MODEL
 from avatar_anomaly.avatars import table4_stylizers, preservation_table, choose_settings
 
 def main(argv=None):
@@ -36,7 +37,9 @@ def main(argv=None):
     res = res.round(4)
     print(res.to_string())
     if not a.no_card and a.n is None:
-        update_card('table4', rows=res.to_dict('records'), min_agreement=a.min_agreement)
+        update_card('table4', rows=res.to_dict('records'), min_agreement=a.min_agreement, model=DEFAULT_MODEL)
+        toon = chosen[chosen.generator.str.startswith('toon')]
+        if len(toon): update_card('toon', settings=json.loads(toon.settings.iloc[0]))   # the toon's default is Table 4's choice
         print(f"wrote the table4 card ({time.time() - t0:.0f} s)")
     return res
 
