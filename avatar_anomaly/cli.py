@@ -515,8 +515,9 @@ def cmd_label(avatar_dir:Path, # avatars: a folder written by `stylize`, or any 
         if importlib.util.find_spec(mod) is None: raise ImportError(f"the label command needs {mod}: pip install 'avatar-anomaly[label]'")
     def labelled(): return len({i for i, e in LabelStore(store).current(annotator).items() if e['event'] == 'label'} & set(items.item))
     work = Path(tempfile.mkdtemp(prefix='avatar_anomaly_label_'))
-    try: old = signal.signal(signal.SIGTERM, _interrupt)
-    except ValueError: old = None   # not the main thread: SIGTERM keeps its handler
+    sigs = (signal.SIGINT, signal.SIGTERM)   # SIGINT too: a shell may start us with Ctrl-C ignored (background jobs)
+    try: old = [signal.signal(s, _interrupt) for s in sigs]
+    except ValueError: old = None   # not the main thread: the signals keep their handlers
     try:
         (work/'app.json').write_text(json.dumps(dict(avatar_dir=str(avatar_dir.absolute()), annotator=annotator, store=str(store.absolute()),
                                                      photos=photos and str(photos.absolute()), first=first, blind=blind)))
@@ -539,7 +540,8 @@ def cmd_label(avatar_dir:Path, # avatars: a folder written by `stylize`, or any 
         print(f"stopped; {labelled()} of {len(items)} avatars labelled by {annotator} in {store}")
         return 0
     finally:
-        if old is not None: signal.signal(signal.SIGTERM, old)
+        if old is not None:
+            for sig, h in zip(sigs, old): signal.signal(sig, h)
         shutil.rmtree(work, ignore_errors=True)
 
 # %% ../nbs/90_cli.ipynb #a1c0f022
