@@ -426,10 +426,14 @@ class FaceCropper:
         "`img` itself as the face crop (status 'passthrough')"
         return Face(img.resize((self.size, self.size), Image.Resampling.BICUBIC), (0., 0., *map(float, img.size)), None, None, 1, 'passthrough')
 
-    def shows_face(self, imgs:list) -> list:
-        "Does lenient MTCNN find a face in each (small) image, padded square and upscaled to `CROP_CHECK_SIDE`?"
+    def check_boxes(self, imgs:list) -> list:
+        "Lenient MTCNN's most likely face box in each (small) image, padded square and upscaled to `CROP_CHECK_SIDE`, as fractions of its side (None: no face)"
         ups = [ImageOps.pad(im.convert('RGB'), (CROP_CHECK_SIDE, CROP_CHECK_SIDE), Image.Resampling.BICUBIC) for im in imgs]
-        return [b is not None for s in range(0, len(ups), 64) for b in self.crop_check.detect(ups[s:s + 64])[0]]
+        return [None if b is None else b[0]/CROP_CHECK_SIDE for s in range(0, len(ups), 64) for b in self.crop_check.detect(ups[s:s + 64])[0]]
+
+    def shows_face(self, imgs:list) -> list:
+        "Does lenient MTCNN find a face in each (small) image (see `check_boxes`)?"
+        return [b is not None for b in self.check_boxes(imgs)]
 
     def _detect(self, imgs:list) -> list:
         "MTCNN on `imgs` (equal sizes, at most `max_side`), largest face of each"
@@ -523,9 +527,7 @@ def crop_table(table:pd.DataFrame, # a table from one of the readers
 def calibrate_framing(crops:list, # face crops (PIL images) of the dataset whose framing to measure
                       cropper:FaceCropper|None=None): # whose lenient detector to use (default: a new one)
     "`(place, n_found)`: the median MTCNN box in `crops` as fractions of their side (x1, y1, x2, y2), and on how many crops it was found"
-    cropper = cropper or FaceCropper(cache=False)
-    ups = [ImageOps.pad(im.convert('RGB'), (CROP_CHECK_SIDE, CROP_CHECK_SIDE), Image.Resampling.BICUBIC) for im in crops]
-    boxes = [b[0]/CROP_CHECK_SIDE for s in range(0, len(ups), 64) for b in cropper.crop_check.detect(ups[s:s + 64])[0] if b is not None]
+    boxes = [b for b in (cropper or FaceCropper(cache=False)).check_boxes(crops) if b is not None]
     return tuple(round(float(v), 4) for v in np.median(boxes, 0)), len(boxes)
 
 def cropper_for(crop:dict|None, # a model card's `crop` section (None: the rule of models without one, `margin` 0.2)
