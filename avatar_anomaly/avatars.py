@@ -19,14 +19,14 @@ from .data import EMOTIONS, usable_rows, cache_dir, map_report, as_pil, pil_to_a
 from .weights import read_card
 from .backbones import Evaluation, batch_proba
 from .predict import DEFAULT_MODEL, load_model, preset_of
-from .toon import ToonStylizer, WhiteboxStylizer, whitebox_checkpoint
+from .toon import ToonStylizer, WhiteboxStylizer, AnimeGANStylizer, whitebox_checkpoint
 from .dualstylegan import DualStyleGANStylizer
 
 # %% auto #0
 __all__ = ['GENERATORS', 'MANIFEST_COLUMNS', 'FAILURE_COLUMNS', 'PAIR_COLUMNS', 'TOON_KNOBS', 'Stylizer', 'Generator',
            'default_settings', 'make_stylizer', 'item_seed', 'source_root', 'mirror_paths', 'SettingsMismatchError',
-           'generate_avatars', 'avatar_table', 'avatar_failures', 'avatar_dir', 'dataset_avatars', 'anomaly_pairs',
-           'preservation_table', 'table4_stylizers', 'choose_settings', 'plot_preservation']
+           'generate_avatars', 'avatar_table', 'avatar_failures', 'avatar_dir', 'dataset_avatars', 'sample_split',
+           'anomaly_pairs', 'preservation_table', 'table4_stylizers', 'choose_settings', 'plot_preservation']
 
 # %% ../nbs/03b_avatars.ipynb #ae807e02
 @runtime_checkable
@@ -48,6 +48,8 @@ GENERATORS = {
     'toon': Generator(lambda checkpoint, **knobs: ToonStylizer(**knobs), ('structure', 'color')),
     'whitebox': Generator(lambda checkpoint, **knobs: WhiteboxStylizer(whitebox_checkpoint(checkpoint) or checkpoint, **knobs),
                           ('blend',), 'a White-box Cartoonization TFLite file'),
+    'animegan': Generator(lambda checkpoint, **knobs: AnimeGANStylizer(whitebox_checkpoint(checkpoint) or checkpoint, **knobs),
+                          ('blend', 'gain'), 'the AnimeGANv2 TFLite file'),
     'dualstylegan': Generator(lambda checkpoint, **knobs: DualStyleGANStylizer.from_pretrained(checkpoint, **knobs),
                               ('style', 'structure_weight', 'color_weight', 'encoder'), 'the official DualStyleGAN checkpoint folder'),
 }
@@ -219,6 +221,18 @@ def dataset_avatars(table:pd.DataFrame, # a reader's table (flagged rows are lef
     out_dir = out_dir or avatar_dir(t, stylizer)
     root = os.path.commonpath([str(Path(p).parent) for p in table.path[table.path != '']])   # the dataset's folder: splits are kept
     return generate_avatars(t, stylizer, out_dir, seed=seed, bs=bs, root=root, progress=progress)
+
+# %% ../nbs/03b_avatars.ipynb #ee927d8a
+def sample_split(table:pd.DataFrame, # a reader's table
+                 split:str, # the split to draw from
+                 n:int|None=None, # rows to keep (None: all of them)
+                 seed:int=0): # seed of the draw
+    "`n` rows of `split`, stratified by label (each label's share kept), the same on every run"
+    t = usable_rows(table, [split])
+    if n is None or n >= len(t): return t
+    rng = np.random.default_rng(seed)
+    keep = [i for _, g in t.groupby('label') for i in g.index[rng.permutation(len(g))[:max(1, round(n*len(g)/len(t)))]]]
+    return t[t.index.isin(keep)]
 
 # %% ../nbs/03b_avatars.ipynb #6fd2c920
 PAIR_COLUMNS = ['real', 'avatar', 'real_label', 'avatar_label', 'split', 'kind', 'anomaly']

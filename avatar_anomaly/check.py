@@ -1,5 +1,5 @@
-"""The main job: does the avatar show the person's emotion? `AnomalyChecker`, the label-compare baseline, and its evaluation on
-FER2013 avatar pairs
+"""The main job: does the avatar show the person's emotion? `AnomalyChecker` with a choice of detectors (label-compare, Siamese
+v1 and v2), and their evaluation on FER2013 and same-person avatar pairs
 
 Docs: https://avatar-anomaly.github.io/avatar_anomaly/check.html.md"""
 
@@ -7,20 +7,25 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/check.html.md"""
 
 # %% ../nbs/08_check.ipynb #38fecd80
 from __future__ import annotations
+import functools
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from PIL import Image
-from .data import EMOTIONS, as_pil
+from .data import EMOTIONS, as_pil, image_size
 from .weights import read_card
 from .predict import DEFAULT_MODEL, EmotionPredictor
 from .avatars import Stylizer, make_stylizer, dataset_avatars, anomaly_pairs
+from .siamese_v1 import (FeaturePredictor, PairDetector, SiameseDetector, SiameseV1, PairFeatures, choose_threshold,
+                                       pair_metrics, error_matrix, same_person_pairs, encode_files, pair_scores_of, train_v1)
+from .siamese_v2 import SiameseV2, V2_VARIANTS, train_v2
 
 # %% auto #0
-__all__ = ['DETECTOR_CARD', 'anomaly_score', 'CheckResult', 'check_result', 'AnomalyChecker', 'pair_scores', 'choose_threshold',
-           'pair_metrics', 'pairs_benchmark']
+__all__ = ['DETECTOR_CARD', 'CHECKER_CARD', 'DETECTORS', 'PAIR_MODELS', 'PAIR_SETS', 'TRAIN_SETS', 'anomaly_score', 'CheckResult',
+           'check_result', 'LabelCompare', 'detector_card', 'load_detector', 'AnomalyChecker', 'pair_scores',
+           'pairs_benchmark', 'pair_sets', 'encode_pair_sets', 'compare_detectors', 'leave_one_style_out']
 
 # %% ../nbs/08_check.ipynb #0b8e2c93
 def anomaly_score(p_real, # [..., 7] emotion probabilities of the real face
@@ -36,8 +41,9 @@ class CheckResult:
     avatar:str|None=None # the avatar's file, when there is one
     real_emotion:str|None=None
     avatar_emotion:str|None=None
-    score:float|None=None # anomaly score in [0, 1]
+    score:float|None=None # the detector's anomaly score, in [0, 1]
     anomaly:bool|None=None # score ≥ threshold (None when the pair could not be checked)
+    detector:str|None=None # which detector gave the score
     error:str|None=None # why the pair could not be checked
     real_probs:dict|None=None
     avatar_probs:dict|None=None
@@ -63,43 +69,102 @@ class CheckResult:
 def check_result(real:dict, # an `EmotionPredictor` result for the real image
                  avatar:dict, # an `EmotionPredictor` result for the avatar
                  threshold:float, # anomaly when the score is at least this
-                 real_path=None, avatar_path=None):
-    "Combine the two predictions into a `CheckResult`"
+                 real_path=None, avatar_path=None,
+                 score:float|None=None, # the detector's score (default: label-compare's `anomaly_score` of the two predictions)
+                 detector:str='label_compare'): # its name
+    "Combine the two predictions (and a detector's score) into a `CheckResult`"
     errors = [f"{side}: {r['error']}" for side, r in (('real image', real), ('avatar', avatar)) if r['error']]
     notes = [f"{r['n_faces']} faces in the {side}: the largest was used" for side, r in (('real image', real), ('avatar', avatar))
              if r.get('n_faces', 1) > 1]
     res = CheckResult(str(real_path) if real_path else None, str(avatar_path) if avatar_path else None,
                       real['emotion'], avatar['emotion'], error='; '.join(errors) or None, real_probs=real['probs'],
-                      avatar_probs=avatar['probs'], real_box=real['box'], avatar_box=avatar['box'], notes=notes)
+                      avatar_probs=avatar['probs'], real_box=real['box'], avatar_box=avatar['box'], notes=notes, detector=detector)
     if not errors:
-        res.score = round(float(anomaly_score([real['probs'][e] for e in EMOTIONS], [avatar['probs'][e] for e in EMOTIONS])), 4)
+        if score is None: score = anomaly_score([real['probs'][e] for e in EMOTIONS], [avatar['probs'][e] for e in EMOTIONS])
+        res.score = round(float(score), 4)
         res.anomaly = res.score >= threshold
     return res
 
-# %% ../nbs/08_check.ipynb #0cd18cf5
-DETECTOR_CARD = 'label_compare'   # the card of this detector: threshold, how it was chosen, benchmarks
+# %% ../nbs/08_check.ipynb #4a9d9429
+DETECTOR_CARD = 'label_compare'   # the label-compare detector's card: threshold, how it was chosen, benchmarks
+CHECKER_CARD = 'checker'          # the checker's card: the default detector and how it was chosen
+DETECTORS = {'label-compare': 'label_compare', 'siamese-v1': 'siamese_v1', 'siamese-v2': 'siamese_v2'}   # name → card
+PAIR_MODELS = {'SiameseV1': SiameseV1, 'SiameseV2': SiameseV2}   # the pair-model classes a detector card may name
 
+class LabelCompare:
+    "The label-compare detector as a `PairDetector`: `anomaly_score` of the two readers' probabilities"
+    def __init__(self, card:str|Path=DETECTOR_CARD, # its card
+                 threshold:float|None=None): # default: the card's
+        self.card = read_card(card)
+        self.name = self.card['name']
+        enc = self.card.get('encoders') or dict(real=self.card['model'], avatar=self.card['model'])
+        self.encoders = (enc['real'], enc['avatar'])
+        self.threshold = float(self.card['threshold'] if threshold is None else threshold)
+
+    def scores(self, real:dict, avatar:dict) -> np.ndarray:
+        "1 − the probability that both show the same emotion, per pair"
+        return anomaly_score(real['probs'], avatar['probs'])
+
+def detector_card(name:str|None=None # 'label-compare', 'siamese-v1', 'siamese-v2' (or with underscores); None: the default
+                 ) -> str:
+    "The card name of a detector"
+    name = read_card(CHECKER_CARD)['default_detector'] if name is None else name
+    card = DETECTORS.get(name, name.replace('-', '_'))
+    if card not in DETECTORS.values(): raise ValueError(f"unknown detector {name!r} (one of {', '.join(DETECTORS)})")
+    return card
+
+def load_detector(name:str|None=None, # see `detector_card`
+                  threshold:float|None=None # default: the detector card's
+                 ) -> PairDetector:
+    "A detector by name, from its card"
+    card = detector_card(name)
+    return LabelCompare(card, threshold) if card == DETECTOR_CARD else SiameseDetector(card, PAIR_MODELS, threshold)
+
+# %% ../nbs/08_check.ipynb #ab0bffa1
 class AnomalyChecker:
-    "Label-compare anomaly detector: emotions of the real face and of the avatar, and how likely they differ"
+    "Does the avatar show the real face's emotion? Both readers' emotions and probabilities, and a detector's score and verdict"
     def __init__(self,
-                 real_model:str|Path=DEFAULT_MODEL, # real-face emotion model (shipped name or file)
-                 avatar_model:str|Path|None=None, # avatar emotion model (default: the real-face one)
+                 real_model:str|Path|None=None, # real-face reader (default: the detector's real-face encoder)
+                 avatar_model:str|Path|None=None, # avatar reader (default: `real_model` if given, else the detector's avatar encoder)
                  threshold:float|None=None, # anomaly when the score is at least this (default: the detector card's)
-                 tta:bool=False, # flip TTA in both models
+                 tta:bool=False, # flip TTA in both readers (probabilities)
                  detect:bool|None=None, # face detection: True always, False never (crops), None by size
-                 device=None): # default: see `default_device`
-        self.threshold = read_card(DETECTOR_CARD)['threshold'] if threshold is None else threshold
-        self.real = EmotionPredictor(real_model, detect=detect, tta=tta, device=device)
-        self.avatar = self.real if avatar_model in (None, real_model) else EmotionPredictor(avatar_model, detect=detect, tta=tta, device=device)
+                 device=None, # default: see `default_device`
+                 detector:str|PairDetector|None=None): # a detector's name (see `DETECTORS`) or one; None: the checker card's default
+        self.detector = load_detector(detector, threshold) if detector is None or isinstance(detector, str) else detector
+        self.threshold = self.detector.threshold if threshold is None else threshold
+        real_enc, avatar_enc = self.detector.encoders
+        if isinstance(self.detector, LabelCompare):
+            real_model, avatar_model = real_model or real_enc, avatar_model or real_model or avatar_enc
+        else:
+            for given, enc in ((real_model, real_enc), (avatar_model, avatar_enc)):
+                if given not in (None, enc): raise ValueError(f"the {self.detector.name} detector reads faces with the models it was "
+                                                              f"trained on ({real_enc}, {avatar_enc}); other readers only with label-compare")
+            real_model, avatar_model = real_enc, avatar_enc
+        self.real = FeaturePredictor(real_model, detect=detect, tta=tta, device=device)
+        self.avatar = self.real if avatar_model == real_model else FeaturePredictor(avatar_model, detect=detect, tta=tta, device=device)
+
+    def scores(self, reals:list, avatars:list) -> np.ndarray:
+        "The detector's scores of pairs of reader results (all without errors)"
+        read = lambda rs: dict(probs=np.array([[r['probs'][e] for e in EMOTIONS] for r in rs]).reshape(-1, len(EMOTIONS)),
+                               features=np.stack([r['features'] for r in rs]) if rs else np.zeros((0, 1), np.float32))
+        return self.detector.scores(read(reals), read(avatars)) if reals else np.zeros(0)
+
+    def _results(self, real:dict, avatar:dict, pairs:list) -> list:
+        "`CheckResult`s of `pairs` (real file, avatar file) from the readers' results by file"
+        ok = [i for i, (r, a) in enumerate(pairs) if real[r]['error'] is None and avatar[a]['error'] is None]
+        score = dict(zip(ok, self.scores([real[pairs[i][0]] for i in ok], [avatar[pairs[i][1]] for i in ok])))
+        return [check_result(real[r], avatar[a], self.threshold, r or None, a or None, score.get(i), self.detector.name)
+                for i, (r, a) in enumerate(pairs)]
 
     def check(self, real, # real face: PIL image, uint8 array or image file
               avatar): # avatar: same kinds
         "`CheckResult` of one pair"
         ri, ai = as_pil(real), as_pil(avatar)
-        rp, ap = (str(x) if isinstance(x, (str, Path)) else None for x in (real, avatar))
+        rp, ap = (str(x) if isinstance(x, (str, Path)) else '' for x in (real, avatar))
         if self.avatar is self.real: r, a = self.real.predict_images([ri, ai])
         else: r, a = self.real.predict_images([ri])[0], self.avatar.predict_images([ai])[0]
-        return check_result(r, a, self.threshold, rp, ap)
+        return self._results({rp: r}, {ap: a}, [(rp, ap)])[0]
 
     def check_files(self, pairs:list, # (real file, avatar file) pairs
                     progress:bool=True): # progress bar on stderr
@@ -112,7 +177,7 @@ class AnomalyChecker:
             reals, avatars = sorted({r for r, _ in pairs}), sorted({a for _, a in pairs})
             real_res = dict(zip(reals, self.real.predict_files(reals, progress)))
             avatar_res = dict(zip(avatars, self.avatar.predict_files(avatars, progress)))
-        return [check_result(real_res[r], avatar_res[a], self.threshold, r, a) for r, a in pairs]
+        return self._results(real_res, avatar_res, pairs)
 
 # %% ../nbs/08_check.ipynb #70e75699
 def pair_scores(checker:AnomalyChecker, # the detector
@@ -122,29 +187,6 @@ def pair_scores(checker:AnomalyChecker, # the detector
     res = checker.check_files(list(zip(pairs.real, pairs.avatar)), progress)
     return pairs.assign(score=[r.score for r in res], real_emotion=[r.real_emotion for r in res],
                         avatar_emotion=[r.avatar_emotion for r in res], error=[r.error for r in res])
-
-def choose_threshold(scores, # anomaly scores
-                     labels): # true anomalies (bool)
-    "The threshold (midway between neighbouring scores) with the best balanced accuracy"
-    from sklearn.metrics import roc_curve
-    fpr, tpr, thr = roc_curve(np.asarray(labels, bool), np.asarray(scores, float))
-    i = int(np.argmax(tpr - fpr))   # balanced accuracy = (tpr + 1 - fpr)/2
-    s = np.sort(np.unique(scores))
-    j = np.searchsorted(s, thr[i])
-    return float((s[j] + s[j - 1])/2) if 0 < j < len(s) else float(thr[i])
-
-def pair_metrics(scored:pd.DataFrame, # from `pair_scores` (with `anomaly`, `kind`)
-                 threshold:float): # verdict threshold
-    "Accuracy, balanced accuracy and ROC-AUC over all pairs and the different-picture pairs; per-kind accuracy"
-    from sklearn.metrics import accuracy_score, balanced_accuracy_score, roc_auc_score
-    s = scored[scored.error.isna()]
-    def scores(t):
-        y, p = t.anomaly.astype(bool), t.score >= threshold
-        return dict(n=len(t), accuracy=float(accuracy_score(y, p)), balanced_accuracy=float(balanced_accuracy_score(y, p)),
-                    roc_auc=float(roc_auc_score(y, t.score)))
-    return dict(threshold=threshold, errors=int(scored.error.notna().sum()), all=scores(s),
-                different_picture=scores(s[s.kind != 'own']),
-                per_kind={k: float(((t.score >= threshold) == t.anomaly.astype(bool)).mean()) for k, t in s.groupby('kind')})
 
 # %% ../nbs/08_check.ipynb #70c01df8
 def pairs_benchmark(photos:pd.DataFrame, # labelled photos with `valid` and `test` splits (a reader's table)
@@ -158,3 +200,106 @@ def pairs_benchmark(photos:pd.DataFrame, # labelled photos with `valid` and `tes
     v, t = scored[scored.split == 'valid'], scored[scored.split == 'test']
     thr = round(choose_threshold(v.score, v.anomaly), 4)
     return dict(pairs=dict(valid=len(v), test=len(t)), valid=pair_metrics(v, thr), test=pair_metrics(t, thr))
+
+# %% ../nbs/08_check.ipynb #8935097b
+PAIR_SETS = {'fer2013': 'FER2013 photo × other photos\' avatars (own, same emotion, other emotion)',
+             'taiwan': 'taiwan_faces same person, no self-pairs', 'taiwan+self': 'taiwan_faces same person, with self-pairs',
+             'london': 'london_faces same person (neutral × smiling; consistent = self-pairs)'}
+TRAIN_SETS = ('fer2013', 'taiwan')   # the pair sets detectors train and choose thresholds on
+
+def pair_sets(avatars:dict, # {'fer2013' | 'taiwan_faces' | 'london_faces': avatar table} of one style
+              seed:int=0) -> dict:
+    "`{pair set: pairs}` of one avatar style (see `PAIR_SETS`)"
+    out = {}
+    if 'fer2013' in avatars: out['fer2013'] = anomaly_pairs(avatars['fer2013'], seed=seed)
+    if 'taiwan_faces' in avatars:
+        out['taiwan'] = same_person_pairs(avatars['taiwan_faces'], seed=seed)
+        t = same_person_pairs(avatars['taiwan_faces'], self_pairs=True, seed=seed)
+        out['taiwan+self'] = t[t.split == 'test'].reset_index(drop=True)
+    if 'london_faces' in avatars: out['london'] = same_person_pairs(avatars['london_faces'], self_pairs=True, seed=seed)
+    return out
+
+@functools.cache
+def _reader(model:str, crops:bool, device=None) -> FeaturePredictor:
+    return FeaturePredictor(model, detect=False if crops else None, device=device)
+
+def _box_in(box, photo:str, avatar:str):
+    "`box` of `photo` in the pixels of its `avatar` (the same place; scaled when the avatar has another size)"
+    if box is None: return None
+    k = image_size(avatar)[0]/image_size(photo)[0]
+    return tuple(v*k for v in box)
+
+def encode_pair_sets(sets:dict, # {pair set: pairs} (`pair_sets`)
+                     real_model:str, # the real-face reader
+                     avatar_model:str, # the avatar reader
+                     progress:bool=True) -> dict:
+    "`{pair set: {split: PairFeatures}}`; FER2013 images are read as crops; in photos faces are detected, and avatars cut at their photo's box"
+    out = {}
+    for name, pairs in sets.items():
+        crops = name == 'fer2013'
+        photos = sorted(set(pairs.real) | (set() if crops else set(pairs.avatar_photo)))
+        real = encode_files(_reader(real_model, crops), photos, progress=progress)
+        avatars = sorted(set(pairs.avatar))
+        if crops: boxes = None
+        else:
+            src = dict(zip(pairs.avatar, pairs.avatar_photo))
+            boxes = {a: _box_in(real['boxes'][src[a]], src[a], a) for a in avatars}
+        avatar = encode_files(_reader(avatar_model, crops), avatars, progress=progress, boxes=boxes)
+        out[name] = {split: PairFeatures(p.reset_index(drop=True), real, avatar) for split, p in pairs.groupby('split', sort=False)}
+    return out
+
+# %% ../nbs/08_check.ipynb #63eb33c6
+def _split(data:dict, split:str, styles=None, sets=TRAIN_SETS) -> PairFeatures|None:
+    "All pairs of one split of the training pair sets of `styles` (default: all), as one dataset"
+    parts = [d[s][split] for st, d in data.items() if styles is None or st in styles for s in sets if s in d and split in d[s]]
+    return PairFeatures.concat(parts) if parts else None
+
+def _rows(detector:str, score, threshold:float, data:dict, splits=('valid', 'test')) -> list:
+    "Metric rows of one detector (`score`: PairFeatures → scores) on every style, pair set and split of `data`"
+    rows = []
+    for style, sets in data.items():
+        for name, by_split in sets.items():
+            for split, ds in by_split.items():
+                if split not in splits or not len(ds): continue
+                m = pair_metrics(ds.pairs.assign(score=score(ds)), threshold)
+                rows.append(dict(detector=detector, style=style, pairs=name, split=split, threshold=threshold, **m['all'],
+                                 different_picture_balanced_accuracy=(m['different_picture'] or {}).get('balanced_accuracy')))
+    return rows
+
+def compare_detectors(data:dict, # {style: `encode_pair_sets` output}
+                      label_compare:PairDetector|None=None, # default: `LabelCompare()` (its threshold is chosen again here)
+                      v2_variants:dict=V2_VARIANTS, # name → `train_v2` arguments
+                      epochs:int=20, # for v1 and v2
+                      seed:int=0,
+                      progress:bool=False) -> tuple:
+    "`(table, trained)`: metric rows of every detector on every style, set and split; `trained`: name → (model, threshold, training minutes)"
+    train, valid = _split(data, 'train'), _split(data, 'valid')
+    lc = label_compare or LabelCompare()
+    lc_thr = round(choose_threshold(lc.scores(*valid.readings()), valid.pairs.anomaly), 4)
+    rows, trained = _rows('label-compare', lambda ds: lc.scores(*ds.readings()), lc_thr, data), {}
+    runs = {'siamese-v1': lambda: train_v1(train, valid, epochs=epochs, seed=seed, progress=progress),
+            'siamese-v1 raw': lambda: train_v1(train, valid, normalize=False, epochs=epochs, seed=seed, progress=progress),
+            **{f'siamese-v2 {k}': (lambda kw=kw: train_v2(train, valid, epochs=epochs, seed=seed, progress=progress, **kw))
+               for k, kw in v2_variants.items()}}
+    for name, run in runs.items():
+        learn, thr = run()
+        trained[name] = (learn.model, thr, learn.minutes)
+        rows += _rows(name, lambda ds: pair_scores_of(learn.model, ds.xa.numpy(), ds.xb.numpy()), thr, data)
+    return pd.DataFrame(rows), trained
+
+def leave_one_style_out(data:dict, # {style: `encode_pair_sets` output}
+                        variant:dict=V2_VARIANTS['rich+aux'], # the v2 to train
+                        label_compare:PairDetector|None=None, # default: `LabelCompare()`
+                        epochs:int=20, seed:int=0) -> pd.DataFrame:
+    "Per left-out style: label-compare and v2, thresholds chosen (and v2 trained) on the other styles, tested on the left-out one"
+    lc, rows = label_compare or LabelCompare(), []
+    for out in data:
+        others = [s for s in data if s != out]
+        train, valid = _split(data, 'train', others), _split(data, 'valid', others)
+        lc_thr = round(choose_threshold(lc.scores(*valid.readings()), valid.pairs.anomaly), 4)
+        learn, thr = train_v2(train, valid, epochs=epochs, seed=seed, **variant)
+        test = {out: data[out]}
+        rows += [dict(left_out=out, **r) for r in _rows('label-compare', lambda ds: lc.scores(*ds.readings()), lc_thr, test, ('test',))]
+        rows += [dict(left_out=out, **r) for r in _rows('siamese-v2', lambda ds: pair_scores_of(learn.model, ds.xa.numpy(), ds.xb.numpy()),
+                                                       thr, test, ('test',))]
+    return pd.DataFrame(rows)

@@ -14,11 +14,12 @@ from fastcore.docments import docments
 from . import __version__
 
 # %% auto #0
-__all__ = ['EXIT_STATUS', 'COMMANDS', 'CommandError', 'given', 'arg_type', 'argument', 'add_command', 'call', 'command',
-           'build_parser', 'user_error', 'main', 'summary_json', 'summary_text', 'cmd_data', 'cmd_train', 'cmd_table2',
-           'cmd_table3', 'image_files', 'result_text', 'cmd_predict', 'unit_interval', 'stylizer_knobs', 'check_output',
-           'cmd_stylize', 'read_pairs', 'by_name', 'pair_items', 'check_report', 'write_report', 'cmd_check',
-           'cmd_demo', 'port_in_use', 'free_port', 'voila_command', 'wait_for_port', 'stop_server', 'cmd_label']
+__all__ = ['EXIT_STATUS', 'COMMANDS', 'VIDEO_REPORTS', 'PLOT_SUFFIXES', 'CommandError', 'given', 'arg_type', 'argument',
+           'add_command', 'call', 'command', 'build_parser', 'user_error', 'main', 'summary_json', 'summary_text',
+           'cmd_data', 'cmd_train', 'cmd_table2', 'cmd_table3', 'image_files', 'reader_backend', 'result_text',
+           'cmd_predict', 'unit_interval', 'stylizer_knobs', 'check_output', 'cmd_stylize', 'read_pairs', 'by_name',
+           'pair_items', 'check_report', 'write_report', 'cmd_check', 'check_streams', 'cmd_export', 'cmd_demo',
+           'port_in_use', 'free_port', 'voila_command', 'wait_for_port', 'stop_server', 'cmd_label']
 
 # %% ../nbs/90_cli.ipynb #a1c0f002
 class CommandError(ValueError):
@@ -246,6 +247,21 @@ def image_files(paths:list) -> tuple:
         else: files.append(p)
     return files, problems
 
+def reader_backend(backend:str|None, # `--backend`: torch, onnx, or None
+                   *models:str|None, # the models given (`--model`, `--avatar-model`)
+                   files:bool=True): # may a model be a .onnx file (predict), or only one exported in memory (check)?
+    "The backend a command reads faces with, 'torch' or 'onnx' (default: onnx for a .onnx model); 'onnx' needs onnxruntime"
+    onnx_files = [m for m in models if m and str(m).endswith('.onnx')]
+    b = backend or ('onnx' if onnx_files else 'torch')
+    if b not in ('torch', 'onnx'): raise CommandError(f"--backend {backend}: torch or onnx")
+    if onnx_files and b == 'torch': raise CommandError(f"{onnx_files[0]}: an ONNX file runs with --backend onnx")
+    if onnx_files and not files:
+        raise CommandError(f"{onnx_files[0]}: check takes models by name or .safetensors file (--backend onnx exports them in memory)")
+    if b == 'onnx':
+        from avatar_anomaly.onnx import need
+        need('onnxruntime')
+    return b
+
 def result_text(r:dict) -> str:
     "One `predict` result as a line of text"
     if r['error']: return f"{r['path']}\terror: {r['error']}"
@@ -256,16 +272,19 @@ def result_text(r:dict) -> str:
                "first), or trouble")
 def cmd_predict(paths:list[Path], # image files or folders (searched recursively)
                 model:str=None, # model file or shipped model name (default: the shipped real-face model)
-                json:bool=False, # one JSON object per line: path, emotion, probs, box, n_faces, error
+                json:bool=False, # one JSON object per line: path, emotion, probs, box, n_faces, error, note
                 crops:bool=False, # the images are face crops: no detection, no face check (images up to 100 px are otherwise taken whole only when MTCNN finds a face in them)
                 tta:bool=False, # average with the flipped face
+                backend:str=None, # torch or onnx (onnxruntime; the onnx extra) (default: onnx for a .onnx MODEL, else torch)
                ) -> int:
     "Emotion of the face in each image (files or folders)"
-    from avatar_anomaly.predict import EmotionPredictor
+    onnx = reader_backend(backend, model) == 'onnx'
     files, problems = image_files(paths)
     if not files and not problems: raise FileNotFoundError(f"no images in {', '.join(map(str, paths))}")
-    pred = EmotionPredictor(**given(model=model), detect=False if crops else None, tta=tta)
-    results = [dict(path=p, emotion=None, probs=None, box=None, n_faces=0, error=f"{p}: {e}") for p, e in problems]
+    if onnx: from avatar_anomaly.onnx import OnnxEmotionPredictor as Predictor
+    else: from avatar_anomaly.predict import EmotionPredictor as Predictor
+    pred = Predictor(**given(model=model), detect=False if crops else None, tta=tta)
+    results = [dict(path=p, emotion=None, probs=None, box=None, n_faces=0, error=f"{p}: {e}", note=None) for p, e in problems]
     results += pred.predict_files(files, progress=len(files) > 50) if files else []
     for r in results: print(dumps(r) if json else result_text(r))
     failed = sum(r['error'] is not None for r in results)
@@ -403,19 +422,39 @@ def cmd_check(real:Path=None, # real face image or folder
               /, pairs:Path=None, # CSV with columns real, avatar (relative paths: to the CSV's folder)
               json:bool=False, # one JSON object per pair
               threshold:float=None, # anomaly when the score is at least this, in [0, 1] (default: the detector card's)
-              report:Path=None, # also write every result to FILE.csv or FILE.json
-              model:str=None, # real-face model (default: the shipped one)
-              avatar_model:str=None, # avatar model (default: the real-face model)
+              report:Path=None, # also write every result to FILE.csv or FILE.json (video: FILE.jsonl or FILE.csv, written as it goes)
+              model:str=None, # real-face model (default: the detector's; label-compare only)
+              avatar_model:str=None, # avatar model (default: the detector's; label-compare only)
               tta:bool=False, # average with the flipped faces
               crops:bool=False, # the images are face crops: no detection, no face check (see `predict --help`)
+              detector:str=None, # label-compare, siamese-v1 or siamese-v2 (default: the checker card's: the best on the valid pairs)
+              backend:str=None, # torch or onnx: the readers run by onnxruntime, exported in memory (the onnx extra)
+              video:list[Path]=None, # REAL AVATAR: two videos or folders of numbered frames, checked frame pair by pair (with --camera: AVATAR only)
+              camera:str=None, # the real face from a camera (index 0, 1, ...) or a stream URL, checked against --video AVATAR
+              every:int=None, # video: detect faces every K frames, tracking them in between (default: the live card's)
+              plot:Path=None, # video: save the timeline plot (emotions, score, anomalies) to FILE.png, .pdf or .svg
+              fps:float=25.0, # video: frame rate of folders of numbered frames
              ) -> int:
     "Does the avatar show the emotion of the real face? (pairs of files or folders, or --pairs CSV)"
     if threshold is not None: unit_interval(threshold, '--threshold')
+    if video is not None or camera is not None:
+        return check_streams(real, avatar, pairs, video=video, camera=camera, every=every, report=report, plot=plot, fps=fps, json=json,
+                             checker_kw=dict(**given(real_model=model, avatar_model=avatar_model, threshold=threshold), tta=tta,
+                                             detect=False if crops else None, detector=detector),
+                             onnx=reader_backend(backend, model, avatar_model, files=False) == 'onnx')
+    if every is not None or plot is not None: raise CommandError("--every and --plot go with --video (or --camera)")
     if report is not None: check_report(report)
     items = pair_items(real, avatar, pairs)
-    from avatar_anomaly.check import AnomalyChecker, CheckResult
-    checker = AnomalyChecker(**given(real_model=model, avatar_model=avatar_model, threshold=threshold), tta=tta,
-                             detect=False if crops else None)
+    onnx = reader_backend(backend, model, avatar_model, files=False) == 'onnx'
+    from avatar_anomaly.check import AnomalyChecker, CheckResult, detector_card
+    try: detector_card(detector)
+    except ValueError as e: raise CommandError(str(e)) from None
+    try: checker = AnomalyChecker(**given(real_model=model, avatar_model=avatar_model, threshold=threshold), tta=tta,
+                                  detect=False if crops else None, detector=detector)
+    except ValueError as e: raise CommandError(str(e)) from None   # a detector that reads with other models
+    if onnx:
+        from avatar_anomaly.onnx import use_onnx
+        use_onnx(checker)
     checked = iter(checker.check_files([(r, a) for r, a, e in items if e is None], progress=len(items) > 20 and not json))
     results = [CheckResult(r or None, a or None, error=e) if e else next(checked) for r, a, e in items]
     for r in results: print(dumps(r.to_json()) if json else str(r))
@@ -425,17 +464,84 @@ def cmd_check(real:Path=None, # real face image or folder
           file=sys.stderr)
     return 2 if n_err else 1 if n_anomalies else 0
 
+# %% ../nbs/90_cli.ipynb #c3303e2e
+VIDEO_REPORTS, PLOT_SUFFIXES = ('.jsonl', '.csv'), ('.png', '.pdf', '.svg')
+
+def _writable(f:Path, option:str, suffixes:tuple):
+    "Refuse an output file with another suffix or in a folder that does not exist or cannot be written"
+    if f.suffix not in suffixes: raise CommandError(f"{option} {f}: must end in {' or '.join(suffixes)}")
+    if not f.parent.is_dir(): raise CommandError(f"{option} {f}: no folder {f.parent}")
+    if not os.access(f.parent, os.W_OK): raise CommandError(f"{option} {f}: cannot write in {f.parent}")
+
+def check_streams(real:Path|None, avatar:Path|None, pairs:Path|None, *,
+                  video:list|None, # the --video paths
+                  camera:str|None, # the --camera index or URL
+                  every:int|None, report:Path|None, plot:Path|None, fps:float, json:bool,
+                  checker_kw:dict, # `AnomalyChecker` arguments
+                  onnx:bool=False): # run the readers with onnxruntime
+    "`check --video/--camera`: the arguments checked, then the streams checked pair by pair; prints the summary, returns the exit status"
+    if real or avatar or pairs: raise CommandError("give --video (or --camera) or REAL AVATAR / --pairs, not both")
+    video = video or []
+    if camera is None and len(video) != 2: raise CommandError(f"--video takes REAL AVATAR (two videos or frame folders), got {len(video)}")
+    if camera is not None and len(video) != 1:
+        raise CommandError(f"with --camera, --video takes the AVATAR only (one video or frame folder), got {len(video)}")
+    if every is not None and every < 1: raise CommandError(f"--every {every}: must be at least 1")
+    if not fps > 0: raise CommandError(f"--fps {fps}: must be a positive number")
+    if report is not None: _writable(report, '--report', VIDEO_REPORTS)
+    if plot is not None: _writable(plot, '--plot', PLOT_SUFFIXES)
+    from avatar_anomaly.live import VideoError, probe_video, camera_frames, check_live, live_text
+    from avatar_anomaly.check import AnomalyChecker, detector_card
+    for v in video:
+        if not v.exists(): raise VideoError(f"{v}: no such file or folder")
+        if v.is_file(): probe_video(v)
+    try: detector_card(checker_kw.get('detector'))
+    except ValueError as e: raise CommandError(str(e)) from None
+    try: checker = AnomalyChecker(**checker_kw)
+    except ValueError as e: raise CommandError(str(e)) from None
+    if onnx:
+        from avatar_anomaly.onnx import use_onnx
+        use_onnx(checker)
+    sources = ([camera_frames(int(camera) if camera.isdigit() else camera)] if camera is not None else []) + list(video)
+    problems = []
+    live = check_live(*sources, checker, report=report, plot=plot, fps=fps, progress=True, problems=problems, **given(every=every))
+    s = live.summary()
+    print(dumps(s) if json else live_text(s))
+    for f, e in problems: print(f"{f}\terror: {e}", file=sys.stderr)
+    if not s['pairs']: raise CommandError("no frame pairs: no avatar frame was within the live card's max_gap of a real frame")
+    print(f"{s['pairs']} pairs checked in {s['speeds']['wall_s']} s ({s['speeds']['pairs_per_s']} pairs/s)", file=sys.stderr)
+    if report is not None: print(f"report: {report}", file=sys.stderr)
+    if plot is not None: print(f"plot: {plot}", file=sys.stderr)
+    return 2 if problems else 1 if s['anomalies'] else 0
+
+# %% ../nbs/90_cli.ipynb #d8b804b7
+@command(exits="0 written, and within the onnx card's tolerance of PyTorch on sample face crops; 2 trouble (no such model, the onnx extra missing, a larger difference)")
+def cmd_export(model:str, # model file or shipped model name
+               out:Path, # the ONNX file to write (OUT.onnx)
+               opset:int=None, # ONNX opset (default: avatar_anomaly.onnx.OPSET, the one tested)
+               tta:bool=False, # average with the mirrored face inside the graph
+              ) -> int:
+    "Write an emotion reader to ONNX with its resize and normalisation inside (checked; compared with PyTorch)"
+    from avatar_anomaly.onnx import OPSET, need, export_onnx, parity, parity_tolerance, sample_crops
+    need('onnx'); need('onnxruntime')
+    if out.suffix != '.onnx': raise CommandError(f"{out}: the file name must end in .onnx")
+    f = export_onnx(model, out, opset or OPSET, tta)
+    r = parity(model, f, sample_crops(), 1)
+    print(f"wrote {f} ({f.stat().st_size/1e6:.1f} MB, opset {opset or OPSET}{', TTA inside' if tta else ''}); onnxruntime vs PyTorch on "
+          f"{r['n']} sample face crops: max |Δ| logits {r['logits']:.1e}, probabilities {r['probs']:.1e}")
+    if r['probs'] > parity_tolerance(): raise CommandError(f"{f}: probabilities differ from PyTorch's by {r['probs']:.1e} (> {parity_tolerance()})")
+    return 0
+
 # %% ../nbs/90_cli.ipynb #3cee4f33
 @command()
 def cmd_demo(out:Path=Path('avatar_anomaly_demo.png'), # figure file
             ) -> int:
-    "The whole pipeline on built-in images: the astronaut against her own toon avatar and a sad face's; saves a figure"
+    "The whole pipeline on built-in photos: a smiling photo against the avatar of that photo and of the same person's neutral photo; saves a figure"
     import matplotlib
     matplotlib.use('Agg')
     from avatar_anomaly.widgets import run_demo, DEMO_AVATARS
     results, _ = run_demo(out=out)
     for r, name in zip(results, DEMO_AVATARS):
-        print(f"astronaut vs {name}: {r.verdict} (score {r.score:.3f}; real {r.real_emotion}, avatar {r.avatar_emotion})")
+        print(f"smiling photo vs {name}: {r.verdict} ({r.detector} score {r.score:.3f}; real {r.real_emotion}, avatar {r.avatar_emotion})")
     print(f"figure: {out}")
     return 0
 

@@ -308,6 +308,7 @@ DAN_RECIPES = {
     'affectnet': DANRecipe(opt='adam', lr=1e-4, wd=0., schedule='exp', gamma=0.6, balanced=True, bs=256, epochs=40),
     'finetune': DANRecipe(T_max=12, bs=128, epochs=12, body_lr=1e-4),
     'refine': DANRecipe(lr=3e-4, T_max=6, eta_min=1e-6, bs=128, epochs=6, body_lr=3e-5, balanced=True),   # a trained DAN on a wider mix
+    'avatars': DANRecipe(lr=3e-4, T_max=4, eta_min=1e-6, bs=128, epochs=4, body_lr=3e-5, balanced=True),   # the photo reader on avatars (05_finetune)
 }
 
 def epoch_lr(r:DANRecipe, base:float, epoch:int) -> float:
@@ -425,6 +426,8 @@ DAN_PRESETS = {
                               in_chans=1, init='fer2013_fernet_s'),
     'dan_fernet_s_photos': DANPreset('fernet_s', 4, 'refine', dict(flip=True, affine=0.2, erasing=0.5), size=48, pretrained=False,
                                      in_chans=1, init='fer2013_dan_fernet_s'),
+    'dan_fernet_s_avatars': DANPreset('fernet_s', 4, 'avatars', dict(flip=True, affine=0.2, erasing=0.5), size=48, pretrained=False,
+                                      in_chans=1, init='photos_dan_fernet_s'),
 }
 
 STUDY_TABLE3 = pd.DataFrame([

@@ -27,14 +27,14 @@ from torchvision.transforms import v2 as tv
 # %% auto #0
 __all__ = ['EMOTIONS', 'RAFDB', 'FER2013', 'FER2013_FOLDERS', 'AFFECTNET7', 'AFFECTNET8', 'CKPLUS', 'FOLDER_NAMES',
            'FERPLUS_COLUMNS', 'TABLE_COLUMNS', 'IMAGE_EXTS', 'SPLIT_NAMES', 'GRAY_MODES', 'MIN_FACE_SIDE',
-           'CROP_CHECK_SIDE', 'GRAY_STATS', 'DataNotFoundError', 'data_root', 'data_required', 'dataset_path',
-           'cache_dir', 'UnknownLabelError', 'LabelMap', 'ferplus_majority', 'emotion_table', 'is_image_file',
-           'read_folder_tree', 'write_image', 'read_rafdb', 'read_fer2013_csv', 'save_atomic', 'read_fer2013_folders',
-           'read_dataset', 'ImageError', 'pil_to_array', 'load_image', 'as_pil', 'image_size', 'map_report',
-           'check_images', 'Face', 'square_box', 'is_face_crop', 'FaceCropper', 'crop_table', 'calibrate_framing',
-           'cropper_for', 'study_resize', 'TorchvisionPolicy', 'train_aug', 'valid_aug', 'AlbumentationsTransform',
-           'TrainAlbumentations', 'ValidAlbumentations', 'RowImage', 'usable_rows', 'class_weights', 'emotion_dls',
-           'summarise_dataset']
+           'CROP_CHECK_SIDE', 'WHOLE_IMAGE_NOTE', 'GRAY_STATS', 'DataNotFoundError', 'data_root', 'data_required',
+           'dataset_path', 'cache_dir', 'UnknownLabelError', 'LabelMap', 'ferplus_majority', 'emotion_table',
+           'is_image_file', 'read_folder_tree', 'write_image', 'read_rafdb', 'read_fer2013_csv', 'save_atomic',
+           'read_fer2013_folders', 'read_dataset', 'ImageError', 'pil_to_array', 'load_image', 'as_pil', 'image_size',
+           'map_report', 'check_images', 'Face', 'square_box', 'is_face_crop', 'FaceCropper', 'crop_table',
+           'calibrate_framing', 'cropper_for', 'study_resize', 'TorchvisionPolicy', 'train_aug', 'valid_aug',
+           'AlbumentationsTransform', 'TrainAlbumentations', 'ValidAlbumentations', 'RowImage', 'usable_rows',
+           'class_weights', 'emotion_dls', 'summarise_dataset']
 
 # %% ../nbs/00_data.ipynb #ffa67354
 class DataNotFoundError(FileNotFoundError):
@@ -354,7 +354,7 @@ class Face:
     prob:float|None=None # MTCNN's face probability
     landmarks:list|None=None # five (x, y) points: eyes, nose, mouth corners
     n_faces:int=0 # how many faces MTCNN found
-    status:str='detected' # 'detected', 'passthrough' (already a crop), 'no_face' or 'too_small'
+    status:str='detected' # 'detected', 'passthrough' (already a crop), 'whole' (no face found, whole image used), 'no_face' or 'too_small'
     path:str|None=None # the source file, when there is one
     crop_path:str|None=None # the cached crop file, when there is one
     note:str|None=None # why there is no face, for the user
@@ -389,6 +389,7 @@ def is_face_crop(img:Image.Image, # the image
 # %% ../nbs/00_data.ipynb #0440d172
 MIN_FACE_SIDE = 16       # pixels: a smaller image cannot hold a face
 CROP_CHECK_SIDE = 112    # small images are checked for a face at this side (see above)
+WHOLE_IMAGE_NOTE = 'no face detected: the whole image was used'
 
 def _largest(boxes) -> int:
     "Index of the largest (x1, y1, x2, y2) box"
@@ -408,15 +409,16 @@ class FaceCropper:
                  bs:int=16, # images per MTCNN batch, at most
                  batch_pixels:int=5_000_000, # and at most this many pixels per MTCNN batch (its memory grows with them)
                  device=None, # torch device for MTCNN (default: CUDA if available)
-                 cache:bool=True): # cache crops of files under `cache_dir('faces')`
+                 cache:bool=True, # cache crops of files under `cache_dir('faces')`
+                 whole_fallback:bool=False): # no face found: use the whole image, with a note (avatars: see `cropper_for`)
         from facenet_pytorch import MTCNN
         self.size,self.margin,self.detect,self.crop_max_side,self.max_side,self.bs,self.cache = size,margin,detect,crop_max_side,max_side,bs,cache
-        self.batch_pixels, self.place = batch_pixels, place
+        self.batch_pixels, self.place, self.whole_fallback = batch_pixels, place, whole_fallback
         self.device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         self.mtcnn = MTCNN(min_face_size=min_face_size, thresholds=list(thresholds), keep_all=True, device=self.device)
         self.crop_check = MTCNN(min_face_size=int(0.3*CROP_CHECK_SIDE), thresholds=[0.5, 0.6, 0.6], device=self.device)
         self.params = dict(size=size, margin=margin, min_face_size=min_face_size, thresholds=list(thresholds), max_side=max_side,
-                           **({'place': list(place)} if place else {}))
+                           **({'place': list(place)} if place else {}), **({'whole_fallback': True} if whole_fallback else {}))
 
     def crop(self, img:Image.Image, box) -> Image.Image:
         "Square crop of `img` around `box` (padded with black beyond the borders), resized to `size`"
@@ -425,6 +427,13 @@ class FaceCropper:
     def whole(self, img:Image.Image) -> Face:
         "`img` itself as the face crop (status 'passthrough')"
         return Face(img.resize((self.size, self.size), Image.Resampling.BICUBIC), (0., 0., *map(float, img.size)), None, None, 1, 'passthrough')
+
+    def _faceless(self, img:Image.Image, face:Face) -> Face:
+        "What an image without a detected face gives: `face`, or with `whole_fallback` the whole image and a note saying so"
+        if not self.whole_fallback: return face
+        f = self.whole(img)
+        f.status, f.n_faces, f.note = 'whole', 0, WHOLE_IMAGE_NOTE
+        return f
 
     def check_boxes(self, imgs:list) -> list:
         "Lenient MTCNN's most likely face box in each (small) image, padded square and upscaled to `CROP_CHECK_SIDE`, as fractions of its side (None: no face)"
@@ -465,9 +474,9 @@ class FaceCropper:
                 imgs[i], scales[i] = self._shrunk(im)
                 by_size.setdefault(imgs[i].size, []).append(i)
         for i, ok in zip(small, self.shows_face([imgs[i] for i in small]) if small else []):
-            faces[i] = self.whole(imgs[i]) if ok else Face(None, status='no_face', note=(
+            faces[i] = self.whole(imgs[i]) if ok else self._faceless(imgs[i], Face(None, status='no_face', note=(
                 f"no face found: a {imgs[i].width}×{imgs[i].height} image is taken as a face crop only when MTCNN finds a face in it "
-                "(say it is a crop with detect=False / --crops)"))
+                "(say it is a crop with detect=False / --crops)")))
         for (w, h), idxs in by_size.items():
             n = max(1, min(self.bs, self.batch_pixels//(w*h)))
             for s in range(0, len(idxs), n):
@@ -475,7 +484,7 @@ class FaceCropper:
                 for i, f in zip(chunk, self._detect([imgs[i] for i in chunk])):
                     if f.box and scales[i] != 1:
                         f.box = tuple(v*scales[i] for v in f.box); f.landmarks = [[x*scales[i], y*scales[i]] for x, y in f.landmarks]
-                    faces[i] = f
+                    faces[i] = f if f.image is not None else self._faceless(imgs[i], f)
         return faces
 
 # %% ../nbs/00_data.ipynb #e6ce94e3
@@ -533,9 +542,11 @@ def calibrate_framing(crops:list, # face crops (PIL images) of the dataset whose
 def cropper_for(crop:dict|None, # a model card's `crop` section (None: the rule of models without one, `margin` 0.2)
                 size:int, # the model's input side
                 **kwargs): # more `FaceCropper` arguments (detect, cache, device, ...)
-    "The `FaceCropper` that makes a model's crops"
+    "The `FaceCropper` that makes a model's crops (an avatar model's card also sets MTCNN's `thresholds`, `min_face_size` and `whole_fallback`)"
     crop = crop or {}
-    return FaceCropper(size=size, margin=crop.get('margin', 0.2), place=tuple(crop['place']) if crop.get('place') else None, **kwargs)
+    detector = {k: tuple(v) if k == 'thresholds' else v for k, v in crop.items() if k in ('thresholds', 'min_face_size', 'whole_fallback')}
+    return FaceCropper(size=size, margin=crop.get('margin', 0.2), place=tuple(crop['place']) if crop.get('place') else None,
+                       **{**detector, **kwargs})
 
 # %% ../nbs/00_data.ipynb #e8f18351
 def study_resize(size:int) -> int:

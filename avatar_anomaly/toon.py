@@ -21,7 +21,7 @@ from .weights import find_weights, WeightsUnavailableError
 
 # %% auto #0
 __all__ = ['CROP_LANDMARKS', 'crop_landmarks', 'bulge', 'smooth', 'flatten_colours', 'ink_mask', 'toon', 'ToonStylizer',
-           'pad_square', 'WhiteboxStylizer', 'whitebox_checkpoint']
+           'pad_square', 'TFLiteStylizer', 'WhiteboxStylizer', 'whitebox_checkpoint', 'AnimeGANStylizer']
 
 # %% ../nbs/03a_toon.ipynb #1b74676f
 CROP_LANDMARKS = np.array([(0.32, 0.40), (0.68, 0.40), (0.50, 0.58), (0.36, 0.76), (0.64, 0.76)])  # fractions of width, height
@@ -132,19 +132,19 @@ class ToonStylizer:
         with ThreadPoolExecutor(self.workers or os.cpu_count()) as pool: return list(pool.map(one, images, self.landmarks(images)))
 
 # %% ../nbs/03a_toon.ipynb #83f4b27d
-def _interpreter(checkpoint:Path, threads:int):
-    "A TFLite interpreter for `checkpoint`, tensors allocated"
+def _interpreter(checkpoint:Path, threads:int, what:str):
+    "A TFLite interpreter for `checkpoint` (the weights of `what`), tensors allocated"
     try: from ai_edge_litert.interpreter import Interpreter
     except ImportError as e:
-        raise ImportError("the white-box generator runs TFLite files with ai-edge-litert: pip install 'avatar-anomaly[whitebox]'") from e
-    if not checkpoint.is_file(): raise FileNotFoundError(f"{checkpoint}: no such TFLite file (the White-box Cartoonization weights)")
+        raise ImportError(f"the {what} generator runs a TFLite file with ai-edge-litert: pip install 'avatar-anomaly[whitebox]'") from e
+    if not checkpoint.is_file(): raise FileNotFoundError(f"{checkpoint}: no such TFLite file (the {what} weights)")
     try:
         it = Interpreter(model_path=str(checkpoint), num_threads=threads)
         it.allocate_tensors()
     except (ValueError, RuntimeError) as e: raise ValueError(f"{checkpoint}: not a loadable TFLite model ({e})") from e
     shape = tuple(it.get_input_details()[0]['shape'])
     if len(shape) != 4 or shape[0] != 1 or shape[1] != shape[2] or shape[3] != 3:
-        raise ValueError(f"{checkpoint}: input shape {shape}, expected 1×S×S×3 (White-box Cartoonization)")
+        raise ValueError(f"{checkpoint}: input shape {shape}, expected 1×S×S×3 ({what})")
     return it
 
 def pad_square(img:np.ndarray) -> tuple:
@@ -155,33 +155,36 @@ def pad_square(img:np.ndarray) -> tuple:
 
 # %% ../nbs/03a_toon.ipynb #d8f3a9dd
 @dataclass
-class WhiteboxStylizer:
-    "White-box Cartoonization (TFLite) behind the stylizer interface; `blend` mixes photo (0) and cartoon (1)"
-    checkpoint:str|Path # a White-box Cartoonization TFLite file (e.g. whitebox_cartoon_gan_dr.tflite)
+class TFLiteStylizer:
+    "A learned photo→cartoon generator in a TFLite file (fixed 1×S×S×3 input) behind the stylizer interface; `blend` mixes photo (0) and cartoon (1)"
+    checkpoint:str|Path # the generator's TFLite file
     blend:float=1. # 0: the photo, 1: the cartoon
     threads:int=2 # CPU threads of the runtime
-    name = 'whitebox'
+    name = 'tflite'
+    what = 'TFLite generator'   # what the weights are, for error messages
 
     def __post_init__(self):
         if not 0 <= self.blend <= 1: raise ValueError(f"blend must be in [0, 1], not {self.blend}")
         self.checkpoint = Path(self.checkpoint)
-        self._it = _interpreter(self.checkpoint, self.threads)
+        self._it = _interpreter(self.checkpoint, self.threads, self.what)
         self._in, self._out = self._it.get_input_details()[0], self._it.get_output_details()[0]
         self.side = int(self._in['shape'][1])
         self._sha = hashlib.sha256(self.checkpoint.read_bytes()).hexdigest()[:16]
 
     @property
     def settings(self) -> dict:
-        "What the manifest records: the file's name and hash, and the blend"
+        "What the manifest records: the file's name and hash, and the knobs"
         return dict(checkpoint=self.checkpoint.name, sha256=self._sha, blend=self.blend)
+
+    def encode(self, rgb:np.ndarray) -> np.ndarray: raise NotImplementedError   # S×S×3 uint8 RGB → the model's float input
+    def decode(self, y:np.ndarray) -> np.ndarray: raise NotImplementedError   # the model's output → S×S×3 uint8 RGB
 
     def cartoon(self, rgb:np.ndarray) -> np.ndarray:
         "The generator's cartoon of one H×W×3 uint8 image, same size"
         sq, (top, left, h, w) = pad_square(rgb)
-        x = cv2.resize(sq, (self.side, self.side), interpolation=cv2.INTER_CUBIC)[..., ::-1].astype(np.float32)/127.5 - 1
-        self._it.set_tensor(self._in['index'], x[None])
+        self._it.set_tensor(self._in['index'], self.encode(cv2.resize(sq, (self.side, self.side), interpolation=cv2.INTER_CUBIC))[None])
         self._it.invoke()
-        y = ((self._it.get_tensor(self._out['index'])[0, ..., ::-1] + 1)*127.5).clip(0, 255).astype(np.uint8)
+        y = self.decode(self._it.get_tensor(self._out['index'])[0])
         y = cv2.resize(y, (sq.shape[1], sq.shape[0]), interpolation=cv2.INTER_AREA if sq.shape[0] < self.side else cv2.INTER_CUBIC)
         return y[top:top + h, left:left + w]
 
@@ -195,9 +198,27 @@ class WhiteboxStylizer:
             out.append(Image.fromarray(cv2.cvtColor(y, cv2.COLOR_RGB2GRAY) if gray else y))
         return out
 
+class WhiteboxStylizer(TFLiteStylizer):
+    "White-box Cartoonization (TFLite): BGR in [-1, 1] in and out"
+    name, what = 'whitebox', 'White-box Cartoonization'
+    def encode(self, rgb): return rgb[..., ::-1].astype(np.float32)/127.5 - 1
+    def decode(self, y): return ((y[..., ::-1] + 1)*127.5).clip(0, 255).astype(np.uint8)
+
 # %% ../nbs/03a_toon.ipynb #a7643d5c
 def whitebox_checkpoint(name:str|Path='whitebox_cartoon_gan_dr.tflite' # the 512 px file; `whitebox_cartoon_gan_fp16.tflite`: 224 px
                        ) -> Path|None:
-    "A White-box Cartoonization TFLite file found by `find_weights` (a path, or a name in `$AVATAR_ANOMALY_WEIGHTS`), or None"
+    "A generator's TFLite file found by `find_weights` (a path, or a name in `$AVATAR_ANOMALY_WEIGHTS`), or None"
     try: return find_weights(name, 'TFLite file')
     except WeightsUnavailableError: return None
+
+# %% ../nbs/03a_toon.ipynb #f68c1247
+@dataclass
+class AnimeGANStylizer(TFLiteStylizer):
+    "AnimeGANv2 Hayao (int8 TFLite): RGB in [0, 1] in and out; `gain` undoes the int8 file's capped output range"
+    gain:float=1. # output × gain before clipping (1/0.6953125 restores the int8 file's range; see the card)
+    name, what = 'animegan', 'AnimeGANv2'
+    def encode(self, rgb): return rgb.astype(np.float32)/255
+    def decode(self, y): return (y*self.gain*255).clip(0, 255).astype(np.uint8)
+
+    @property
+    def settings(self) -> dict: return {**super().settings, 'gain': self.gain}

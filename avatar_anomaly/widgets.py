@@ -6,27 +6,26 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/widgets.html.md"""
 
 # %% ../nbs/10_widgets.ipynb #20cd7bee
 from __future__ import annotations
+from importlib.resources import files
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
-from skimage import data as skdata
 from .avatars import make_stylizer
 from .check import AnomalyChecker
 
 # %% auto #0
-__all__ = ['DEMO_MISMATCH_FACE', 'DEMO_TOON', 'DEMO_AVATARS', 'LABEL_APP_ENV', 'demo_images', 'show_check', 'run_demo',
+__all__ = ['DEMO_DIR', 'DEMO_PHOTOS', 'DEMO_TOON', 'DEMO_AVATARS', 'LABEL_APP_ENV', 'demo_images', 'show_check', 'run_demo',
            'key_catcher', 'png_bytes', 'progress_text', 'LabelingTool', 'label_tool', 'app_notebook', 'label_app']
 
 # %% ../nbs/10_widgets.ipynb #41a02675
-DEMO_MISMATCH_FACE = 44
+DEMO_DIR = Path(str(files('avatar_anomaly')))/'demo'   # the demo photos and their licence (LICENSE.md)
+DEMO_PHOTOS = dict(smiling='london_001_smiling.jpg', neutral='london_001_neutral.jpg')   # London Set face 001 (CC BY 4.0)
 DEMO_TOON = dict(structure=0.5, color=0.5)
-DEMO_AVATARS = ('her own toon avatar', "a sad face's toon avatar")   # what the demo's two avatars are
+DEMO_AVATARS = ('the avatar of her smiling photo', 'the avatar of her neutral photo')   # what the demo's two avatars are
 
 def demo_images() -> dict:
-    "The demo's PIL images: `real` (the astronaut), `kept` (her toon avatar), `other` (a sad LFW face) and `mismatched` (its avatar)"
-    real = Image.fromarray(skdata.astronaut())
-    other = Image.fromarray((skdata.lfw_subset()[DEMO_MISMATCH_FACE]*255).round().astype(np.uint8)).resize((128, 128), Image.Resampling.BICUBIC)
+    "The demo's PIL images: `real` (her smiling photo), `kept` (its toon avatar), `other` (her neutral photo) and `mismatched` (its avatar)"
+    real, other = (Image.open(DEMO_DIR/DEMO_PHOTOS[k]).convert('RGB') for k in ('smiling', 'neutral'))
     kept, mismatched = make_stylizer('toon', **DEMO_TOON)([real, other])
     return dict(real=real, kept=kept, other=other, mismatched=mismatched)
 
@@ -44,9 +43,9 @@ def show_check(real, avatars:list, results:list, titles:list|None=None):
     fig.tight_layout()
     return fig
 
-def run_demo(checker:AnomalyChecker|None=None, # default: `AnomalyChecker()` with the shipped model
+def run_demo(checker:AnomalyChecker|None=None, # default: `AnomalyChecker()` (the default detector and its readers)
              out:str|Path|None=None): # save the figure here
-    "`(results, figure)`: the astronaut checked against her own avatar and against a sad face's avatar"
+    "`(results, figure)`: her smiling photo checked against the avatar of that photo and against the avatar of her neutral photo"
     im = demo_images()
     checker = checker or AnomalyChecker()
     results = [checker.check(im['real'], im['kept']), checker.check(im['real'], im['mismatched'])]

@@ -1,0 +1,136 @@
+"""The avatar reader (nbs/05_finetune): face paths on avatars, training, and the per-style evaluation.
+
+    python bench/avatar_reader.py build                      # every style's avatars (cached, resumable)
+    python bench/avatar_reader.py paths                      # MTCNN thresholds on avatars → the avatar_styles card
+    python bench/avatar_reader.py train --out avatar_anomaly/models/avatars_dan_fernet_s
+    python bench/avatar_reader.py train --leave-out animegan --out /tmp/loso_animegan
+    python bench/avatar_reader.py facecheck --model avatar_anomaly/models/avatars_dan_fernet_s
+    python bench/avatar_reader.py evaluate --models photos_dan_fernet_s avatar_anomaly/models/avatars_dan_fernet_s --write-card
+    python bench/avatar_reader.py loso /tmp/loso_toon /tmp/loso_whitebox /tmp/loso_animegan --write-card
+"""
+import argparse, glob, json, sys, time
+from pathlib import Path
+import numpy as np
+import pandas as pd
+from avatar_anomaly.data import dataset_path, read_dataset, usable_rows, as_pil
+from avatar_anomaly.weights import read_card, update_card
+from avatar_anomaly.avatars import sample_split
+from avatar_anomaly.finetune import (MTCNN_THRESHOLDS, face_paths, avatar_styles, style_avatars, fer2013_photos, training_mix,
+                                      train_avatar_reader, style_table, reader_scores, avatar_crops, avatar_crop_rule, style_family,
+                                      fit_face_check, save_face_check, non_faces)
+from avatar_anomaly.predict import DEFAULT_MODEL
+
+def command(argv) -> str: return 'python bench/avatar_reader.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
+
+def paths(a, argv):
+    "Face-path shares on avatar sets for each MTCNN setting; the strictest setting within 1 point of the best on the generated avatars"
+    rng = np.random.default_rng(0)
+    taiwan = read_dataset(dataset_path('taiwan_faces'))
+    sets = {f'taiwan_{s}': list(style_avatars(taiwan, s).path) for s in avatar_styles()}
+    sets['anime_danbooru'] = list(usable_rows(read_dataset(dataset_path('anime_danbooru'))).path)
+    sets['cartoon_tomjerry'] = list(usable_rows(read_dataset(dataset_path('cartoon_tomjerry'))).path)
+    res = {}
+    for name, files in sets.items():
+        pick = [files[i] for i in sorted(rng.choice(len(files), min(a.n, len(files)), replace=False))]
+        ims = [as_pil(f) for f in pick]
+        res[name] = [face_paths(ims, t) for t in MTCNN_THRESHOLDS]
+        print(name, [round(r['detected'], 3) for r in res[name]], flush=True)
+    gen = [k for k in res if k.startswith('taiwan_')]
+    mean = [np.mean([res[k][i]['detected'] for k in gen]) for i in range(len(MTCNN_THRESHOLDS))]
+    best = next(i for i, m in enumerate(mean) if m >= max(mean) - 0.01)
+    update_card('avatar_styles', face_paths=dict(n=a.n, seed=0, thresholds=[list(t) for t in MTCNN_THRESHOLDS], sets=res, command=command(argv)),
+                detector=dict(thresholds=list(MTCNN_THRESHOLDS[best]), min_face_size=20,
+                              how=(f"the strictest MTCNN thresholds whose detection rate on the generated avatars of taiwan_faces (every style, "
+                                   f"{a.n} each) is within 1 point of the best ({mean[best]:.3f} vs {max(mean):.3f}); "
+                                   "lower ones find more 'faces' on anime crops, where a wrong box is worse than the whole crop")))
+    print('chosen', MTCNN_THRESHOLDS[best])
+
+def build(a, argv):
+    "Every style's avatars: the FER2013 training samples first, then taiwan_faces and london_faces whole, then FER2013 test"
+    sets = [fer2013_photos(['train', 'valid']), read_dataset(dataset_path('taiwan_faces')), read_dataset(dataset_path('london_faces')),
+            fer2013_photos(['test'])]
+    for photos in sets:
+        for style in avatar_styles():
+            t0 = time.time(); n = len(style_avatars(photos, style, progress=True))
+            print(f"{photos.source.iloc[0]} {style}: {n} avatars ({time.time() - t0:.0f} s)", flush=True)
+
+def facecheck(a, argv):
+    "Fit the model's face check on its training mix; measure how many faces and non-faces it lets through"
+    from avatar_anomaly.predict import EmotionPredictor
+    mix = training_mix(photo_sets(['train', 'valid']))
+    check = fit_face_check(a.model, mix[mix.split == 'train'], mix[mix.split == 'valid'], a.quantile)
+    save_face_check(check, a.model, quantile=a.quantile, how=(f"Ledoit-Wolf Mahalanobis on the features of 6000 training crops of the mix; "
+                    f"threshold: the {a.quantile} quantile of the validation crops' distances"), command=command(argv))
+    pred = EmotionPredictor(a.model, device='cpu')
+    sets = {'non_faces': non_faces(),
+            'anime_danbooru': [as_pil(f) for f in usable_rows(read_dataset(dataset_path('anime_danbooru'))).sample(400, random_state=0).path],
+            'cartoon_tomjerry': [as_pil(f) for f in usable_rows(read_dataset(dataset_path('cartoon_tomjerry'))).path]}
+    shares = {}
+    for name, ims in sets.items():
+        res = pred.predict_images(ims)
+        read = [r for r in res if r['error'] is None]
+        shares[name] = dict(n=len(ims), read=round(len(read)/len(ims), 3), read_whole=round(sum(r['note'] is not None for r in read)/len(ims), 3),
+                            confident_read=round(sum(max(r['probs'].values()) >= 0.9 for r in read)/len(ims), 3))
+        print(name, shares[name], flush=True)
+    update_card(f"{a.model}.json" if '/' in a.model else a.model, face_check={**read_card(f"{a.model}.json" if '/' in a.model else a.model)['face_check'],
+                'shares': shares})
+
+def photo_sets(splits):
+    return [fer2013_photos(splits), usable_rows(read_dataset(dataset_path('taiwan_faces')), list(splits))]
+
+def train(a, argv):
+    t0 = time.time()
+    table = training_mix(photo_sets(['train', 'valid']), leave_out=a.leave_out)
+    print(f"mix built in {time.time() - t0:.0f} s:", table.groupby(['split', 'style']).size().unstack(0).to_string(), flush=True)
+    train_avatar_reader(table, a.out, epochs=a.epochs, leave_out=a.leave_out, reproduce=command(argv))
+
+def tomjerry(models):
+    t = usable_rows(read_dataset(dataset_path('cartoon_tomjerry')))
+    crops = avatar_crops(t, avatar_crop_rule())
+    classes = sorted(set(t.label))
+    return {str(m): {**reader_scores(m, crops, classes), 'whole': round(float((crops.face == 'whole').mean()), 3)} for m in models}
+
+def evaluate_cmd(a, argv):
+    tables = [style_table(a.models, p) for p in
+              (usable_rows(fer2013_photos(['test'])), usable_rows(read_dataset(dataset_path('taiwan_faces')), ['test']))]
+    res = pd.concat(tables, ignore_index=True)
+    print(res.to_string())
+    tj = tomjerry(a.models)
+    print('Tom & Jerry (4 classes):', json.dumps(tj))
+    if a.write_card:
+        for m in a.models[1:]:
+            rows = res[res.model.isin([a.models[0], m])].to_dict('records')
+            update_card(f"{m}.json" if '/' in str(m) else m, metrics={**read_card(f"{m}.json" if '/' in str(m) else m).get('metrics', {}),
+                        'styles': dict(rows=rows, reference=a.models[0], command=command(argv)), 'tomjerry': {**tj, 'command': command(argv)}})
+
+def loso(a, argv):
+    rows = []
+    taiwan_test = usable_rows(read_dataset(dataset_path('taiwan_faces')), ['test'])
+    fer_test = usable_rows(fer2013_photos(['test']))
+    for stem in a.models:
+        card = read_card(f'{stem}.json')
+        left = card['leave_out']
+        styles = [s for s in avatar_styles() if style_family(s) == left]
+        for photos in (fer_test, taiwan_test):
+            t = style_table([DEFAULT_MODEL, stem], photos, styles)
+            rows += t.assign(left_out=left).to_dict('records')
+    res = pd.DataFrame(rows)
+    print(res.to_string())
+    if a.write_card: update_card(a.card, loso=dict(rows=rows, command=command(argv)))
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest='cmd', required=True)
+    sub.add_parser('build')
+    p = sub.add_parser('facecheck'); p.add_argument('--model', default='avatar_anomaly/models/avatars_dan_fernet_s')
+    p.add_argument('--quantile', type=float, default=0.99)
+    p = sub.add_parser('paths'); p.add_argument('--n', type=int, default=80)
+    p = sub.add_parser('train'); p.add_argument('--out', required=True); p.add_argument('--leave-out', default=None)
+    p.add_argument('--epochs', type=int, default=None)
+    p = sub.add_parser('evaluate'); p.add_argument('--models', nargs='+', default=[DEFAULT_MODEL]); p.add_argument('--write-card', action='store_true')
+    p = sub.add_parser('loso'); p.add_argument('models', nargs='+'); p.add_argument('--write-card', action='store_true')
+    p.add_argument('--card', default='avatar_anomaly/models/avatars_dan_fernet_s.json')
+    a = ap.parse_args(argv)
+    dict(build=build, facecheck=facecheck, paths=paths, train=train, evaluate=evaluate_cmd, loso=loso)[a.cmd](a, argv)
+
+if __name__ == '__main__': main()

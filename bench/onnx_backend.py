@@ -1,0 +1,103 @@
+"""The two backends of the emotion readers on the same crops and the same thread count: crops/s of PyTorch (`EmotionPredictor`'s
+pipeline: `pil_to_array`, albumentations, `to_batch`, the channels-last model) and of onnxruntime (an exported reader with its
+pipeline inside: the uint8 crops stacked and run) at batch 1 (a live frame) and batch 64, from the same PIL crops; and their
+largest differences (logits, probabilities: absolute; features: relative to the largest) on FER2013 test crops and on MTCNN crops of the taiwan_faces test
+photos, at batch 64 and at batch 1. Timings alternate the backends round by round and report the median round (the machine may be
+shared). With `--write-card` the figures go on the package's `onnx` card (cards/onnx.json).
+
+    python bench/onnx_backend.py --write-card
+"""
+import argparse, json, os, platform, statistics, sys, tempfile, time
+from pathlib import Path
+import numpy as np
+import torch
+from PIL import Image
+import onnx, onnxruntime
+from avatar_anomaly.data import dataset_path, read_dataset, usable_rows, cropper_for, pil_to_array
+from avatar_anomaly.weights import CARDS_DIR, read_card, update_card
+from avatar_anomaly.backbones import preset_of, batch_proba
+from avatar_anomaly.predict import load_model
+from avatar_anomaly.onnx import OPSET, export_onnx, onnx_session, onnx_outputs, parity
+
+def cpu_name() -> str:
+    "The CPU's model name (Linux), else the platform's"
+    try: return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or platform.machine()
+
+def fer_crops(n:int|None) -> list:
+    "FER2013 test crops (every one, or `n` spread evenly) as RGB PIL images"
+    files = sorted(dataset_path('fer2013').glob('test/*/*.png'))
+    if n: files = files[::max(1, len(files)//n)][:n]
+    return [Image.open(f).convert('RGB') for f in files]
+
+def taiwan_crops(crop:dict|None, n:int|None) -> list:
+    "MTCNN crops (48 px, by the crop rule `crop`) of the taiwan_faces test photos"
+    rows = usable_rows(read_dataset(dataset_path('taiwan_faces')), ['test'])
+    paths = list(rows.path) if not n else list(rows.path[::max(1, len(rows)//n)][:n])
+    cropper = cropper_for(crop, 48, detect=True, cache=False, device='cpu')
+    return [f.image for s in range(0, len(paths), 16) for f in cropper([Image.open(p).convert('RGB') for p in paths[s:s + 16]])
+            if f.image is not None]
+
+def rate(run, crops:list, bs:int, n:int) -> float:
+    "Crops/s of `run(batch)` over the first `n` crops, `bs` at a time"
+    t0 = time.perf_counter()
+    for s in range(0, n, bs): run(crops[s:s + bs])
+    return n/(time.perf_counter() - t0)
+
+def speeds(name:str, onnx_file:Path, crops:list, threads:int, rounds:int, n1:int, n64:int) -> dict:
+    "`{'torch': {bs: crops/s}, 'onnx': {...}}`: the median of `rounds` alternating rounds"
+    net, card = load_model(name, 'cpu')
+    net.to(memory_format=torch.channels_last)
+    p = preset_of(card)
+    sess = onnx_session(onnx_file, threads)
+    runs = dict(torch=lambda bs: lambda b: batch_proba(net, b, p, lambda im: pil_to_array(im, p.mode), False, bs),
+                onnx=lambda bs: lambda b: onnx_outputs(sess, b, bs))
+    out = {k: {} for k in runs}
+    for bs, n in ((1, n1), (64, n64)):
+        for k, r in runs.items(): rate(r(bs), crops, bs, min(n, 2*bs))   # warm-up
+        got = {k: [] for k in runs}
+        for _ in range(rounds):
+            for k, r in runs.items(): got[k].append(rate(r(bs), crops, bs, n))
+        for k in runs: out[k][str(bs)] = round(statistics.median(got[k]), 1)
+    return out
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--models', nargs='+', default=['fer2013_fernet_s', 'photos_dan_fernet_s'])
+    ap.add_argument('--threads', type=int, default=2, help='threads of both backends')
+    ap.add_argument('--n-fer', type=int, default=None, help='FER2013 test crops for parity (default: all)')
+    ap.add_argument('--n-taiwan', type=int, default=None, help='taiwan_faces test photos for parity (default: all)')
+    ap.add_argument('--n-bs1', type=int, default=64, help='crops timed per round at batch 1 (and compared at batch 1)')
+    ap.add_argument('--n-bs64', type=int, default=1024, help='crops timed per round at batch 64')
+    ap.add_argument('--rounds', type=int, default=5, help='alternating timing rounds per backend and batch size')
+    ap.add_argument('--write-card', action='store_true', help='write the figures on cards/onnx.json')
+    ap.add_argument('--out', type=Path, help='also write the figures to this JSON file')
+    a = ap.parse_args(argv)
+    torch.manual_seed(0)
+    torch.set_num_threads(a.threads)
+    fer = fer_crops(a.n_fer)
+    results, tmp = {}, Path(tempfile.mkdtemp())
+    for name in a.models:
+        card = read_card(name)
+        f = export_onnx(name, tmp/f'{name}.onnx')
+        tw = taiwan_crops(card.get('crop'), a.n_taiwan)
+        sets = {'fer2013_test': parity(name, f, fer, 64, a.threads), 'taiwan_faces_test_mtcnn': parity(name, f, tw, 64, a.threads),
+                'fer2013_test_bs1': parity(name, f, fer[:a.n_bs1], 1, a.threads)}
+        worst = {k: max(s[k] for s in sets.values()) for k in ('logits', 'probs', 'features_rel')}
+        sp = speeds(name, f, fer, a.threads, a.rounds, a.n_bs1, min(a.n_bs64, len(fer)))
+        results[name] = dict(card_format=card['format'], onnx_mb=round(f.stat().st_size/1e6, 1), crops_per_s=sp,
+                             onnx_over_torch={bs: round(sp['onnx'][bs]/sp['torch'][bs], 2) for bs in sp['torch']},
+                             parity=dict(n=sum(s['n'] for s in sets.values()), **worst), parity_sets=sets)
+        print(f"{name}: crops/s torch {sp['torch']} onnx {sp['onnx']}; max |Δ| logits {worst['logits']:.2e} probs {worst['probs']:.2e} "
+              f"features (relative) {worst['features_rel']:.2e} over {results[name]['parity']['n']} crops", flush=True)
+    fig = dict(command='python bench/onnx_backend.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
+               machine=f"{cpu_name()}, {a.threads} threads for both backends, load average {os.getloadavg()[0]:.1f} at the end",
+               versions=dict(torch=torch.__version__, onnxruntime=onnxruntime.__version__, onnx=onnx.__version__),
+               opset=OPSET, threads=a.threads, rounds=a.rounds, models=results)
+    if a.out: a.out.write_text(json.dumps(fig, indent=1))
+    if a.write_card:
+        update_card('onnx', **fig)
+        print(f"wrote {CARDS_DIR/'onnx.json'}")
+    return fig
+
+if __name__ == '__main__': main()

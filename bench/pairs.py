@@ -1,0 +1,135 @@
+"""The detectors of issue 16 on every pair set and avatar style: label-compare, Siamese v1 (normalised and the study's raw
+variant) and the v2 variants, trained on the training pairs of every style (FER2013 + taiwan_faces same-person), thresholds
+chosen on the validation pairs, every test set scored once; a leave-one-style-out run; checking speed. Prints the tables; with
+--write-cards writes the detector cards and weights (`cards/siamese_v1.json`, `cards/siamese_v2.json`, `models/siamese_v*.safetensors`)
+and the checker's card (`cards/checker.json`: the default detector = the best balanced accuracy on the validation pairs).
+
+Avatars are read from the cache only (never generated here): build them first (bench/avatar_data.py; /work/notes/avatars.md).
+
+    python bench/pairs.py                                  # every style whose avatars exist; print only
+    python bench/pairs.py --write-cards                    # and write the cards
+    python bench/pairs.py --styles toon --epochs 5         # a quicker look
+    python bench/pairs.py --avatar-model NAME --write-cards    # with the avatar reader
+"""
+import argparse, json, os, sys, time
+import numpy as np
+import pandas as pd
+import torch
+from avatar_anomaly.data import dataset_path, read_dataset, usable_rows
+from avatar_anomaly import predict
+from avatar_anomaly.weights import read_card, write_card, CARDS_DIR
+from avatar_anomaly.avatars import make_stylizer, avatar_dir, avatar_table
+from avatar_anomaly.siamese_v1 import save_detector
+from avatar_anomaly.siamese_v2 import V2_VARIANTS
+from avatar_anomaly.check import (AnomalyChecker, LabelCompare, CHECKER_CARD, DETECTORS, pair_sets, encode_pair_sets, compare_detectors,
+                                  leave_one_style_out, TRAIN_SETS)
+
+STYLES = {'toon': ('toon', None, {}), 'toon-strong': ('toon', None, dict(structure=1., color=1.)),
+          'whitebox': ('whitebox', 'whitebox_cartoon_gan_fp16.tflite', {}),
+          'animegan': ('animegan', 'animeganv2_hayao_256x256_integer_quant.tflite', {})}
+DATASETS = ('fer2013', 'taiwan_faces', 'london_faces')
+STUDY = {'siamese-v1': 0.613, 'siamese-v2': 0.81}   # the study's accuracies (thesis section 3.2; its own pairs)
+
+def cached_avatars(style:str, log) -> dict:
+    "`{dataset: avatar table}` of the avatars of `style` already in the cache (nothing is generated)"
+    gen, ckpt, knobs = STYLES[style]
+    try: st = make_stylizer(gen, ckpt, **knobs)
+    except Exception as e: log(f"{style}: no stylizer ({type(e).__name__}: {e})"); return {}
+    out = {}
+    for ds in DATASETS:
+        folder = avatar_dir(usable_rows(read_dataset(dataset_path(ds))), st)
+        if (folder/'manifest.csv').is_file(): out[ds] = avatar_table(folder)
+        else: log(f"{style}/{ds}: no avatars in {folder}")
+    return out
+
+def summary(table:pd.DataFrame) -> pd.DataFrame:
+    "Test balanced accuracy: detectors × (style, pair set)"
+    t = table[table.split == 'test']
+    return t.pivot_table(index='detector', columns=['style', 'pairs'], values='balanced_accuracy').round(4)
+
+def speed(detector:str, n:int=2000) -> dict:
+    "Pairs per second of `AnomalyChecker(detector).check_files` on FER2013 test crops (files given, no face detection)"
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    t = usable_rows(read_dataset(dataset_path('fer2013')), ['test'])
+    files = list(t.path)
+    pairs = [(files[i % len(files)], files[(7*i + 3) % len(files)]) for i in range(n)]
+    checker = AnomalyChecker(detector=detector, detect=False)
+    checker.check_files(pairs[:64], progress=False)   # warm-up
+    t0 = time.perf_counter(); res = checker.check_files(pairs, progress=False); secs = time.perf_counter() - t0
+    return dict(detector=detector, pairs=n, seconds=round(secs, 2), pairs_per_s=round(n/secs, 1), errors=sum(r.error is not None for r in res),
+                threads=torch.get_num_threads(), cpu=f"{os.cpu_count()} cores visible")
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--real-model', default=predict.DEFAULT_MODEL)
+    ap.add_argument('--avatar-model', default=getattr(predict, 'DEFAULT_AVATAR_MODEL', predict.DEFAULT_MODEL))
+    ap.add_argument('--styles', nargs='*', default=list(STYLES), help=f"of {', '.join(STYLES)}")
+    ap.add_argument('--epochs', type=int, default=20)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--no-loso', action='store_true', help='skip the leave-one-style-out run')
+    ap.add_argument('--threads', type=int, default=1, help='torch CPU threads (1 is fastest on a shared machine)')
+    ap.add_argument('--write-cards', action='store_true')
+    ap.add_argument('--out', default=None, help='also write the full tables to this CSV stem (STEM.csv, STEM.loso.csv)')
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    command = ('python bench/pairs.py ' + ' '.join(sys.argv[1:] if argv is None else argv)).strip()
+    log = lambda m: print(m, file=sys.stderr, flush=True)
+    t0 = time.time()
+    data, counts = {}, {}
+    for style in a.styles:
+        av = cached_avatars(style, log)
+        if not av: continue
+        sets = pair_sets(av, seed=a.seed)
+        log(f"{style}: encoding {', '.join(f'{k} ({len(v)} pairs)' for k, v in sets.items())}")
+        data[style] = encode_pair_sets(sets, a.real_model, a.avatar_model)
+        counts[style] = {k: {s: len(d) for s, d in v.items()} for k, v in data[style].items()}
+    if not data: sys.exit("no avatars of any style in the cache: build them first (bench/avatar_data.py)")
+    log(f"pairs: {json.dumps(counts)}")
+    lc = LabelCompare()
+    lc.encoders = (a.real_model, a.avatar_model)
+    table, trained = compare_detectors(data, lc, epochs=a.epochs, seed=a.seed)
+    pd.set_option('display.width', 250); pd.set_option('display.max_columns', 40)
+    print(f"## test balanced accuracy (thresholds chosen on the valid pairs of {', '.join(TRAIN_SETS)}, all styles)\n{summary(table).T.to_string()}")
+    full = table[table.split == 'test'][['detector', 'style', 'pairs', 'n', 'accuracy', 'balanced_accuracy', 'roc_auc', 'pr_auc', 'f1', 'threshold']]
+    print(f"\n## all test figures\n{full.round(4).to_string(index=False)}")
+    valid = table[(table.split == 'valid')].groupby('detector').apply(
+        lambda t: float(np.average(t.balanced_accuracy, weights=t.n)), include_groups=False).sort_values(ascending=False)
+    print(f"\n## valid balanced accuracy (pair-weighted over styles and sets)\n{valid.round(4).to_string()}")
+    loso = None
+    if not a.no_loso and len(data) > 1:
+        v2_name = max((k for k in valid.index if k.startswith('siamese-v2 ')), key=lambda k: valid[k])
+        loso = leave_one_style_out(data, V2_VARIANTS[v2_name.split(' ', 1)[1]], lc, epochs=a.epochs, seed=a.seed)
+        print(f"\n## leave one style out ({v2_name}): test balanced accuracy\n"
+              f"{loso.pivot_table(index=['left_out', 'pairs'], columns='detector', values='balanced_accuracy').round(4).to_string()}")
+    if a.out:
+        table.to_csv(f'{a.out}.csv', index=False)
+        if loso is not None: loso.to_csv(f'{a.out}.loso.csv', index=False)
+    if not a.write_cards: return table
+    v2_name = max((k for k in valid.index if k.startswith('siamese-v2 ')), key=lambda k: valid[k])
+    rows = lambda name: table[table.detector == name].round(4).to_dict('records')
+    base = dict(encoders=dict(real=a.real_model, avatar=a.avatar_model),
+                features="each reader's vector before its last Linear (+ BatchNorm for DAN), see siamese_v1.features",
+                training=dict(styles=list(data), sets=list(TRAIN_SETS), pairs=counts, epochs=a.epochs, seed=a.seed))
+    how = (f"choose_threshold: the best balanced accuracy on the validation pairs of {', '.join(TRAIN_SETS)} in every style "
+           f"({', '.join(data)}), then each test set scored once")
+    for card, name, desc in (('siamese_v1', 'siamese-v1', 'Siamese v1: per-side Linear embeddings of the standardised reader vectors, '
+                              'L2-normalised; score = half their Euclidean distance; trained with the contrastive loss'),
+                             ('siamese_v2', v2_name, f"Siamese v2 ({v2_name.split(' ', 1)[1]}: {V2_VARIANTS[v2_name.split(' ', 1)[1]]}): "
+                              'reader vectors standardised and combined, MLP, one logit; score = its sigmoid; trained with BCE')):
+        model, thr, minutes = trained[name]
+        others = {k: rows(k) for k in trained if k.split(' ')[0] == name.split(' ')[0] and k != name}   # v1 raw; the other v2 variants
+        save_detector(model, card, dict(description=desc, **base, threshold=thr, chosen=dict(how=how, command=command),
+                                        variant=name, study_accuracy=STUDY[card.replace('_', '-')],
+                                        benchmarks=dict(rows=rows(name), label_compare=rows('label-compare'), variants=others, minutes=minutes)))
+    shipped = {'label-compare': 'label-compare', 'siamese-v1': 'siamese-v1', 'siamese-v2': v2_name}
+    best = max(shipped, key=lambda k: valid[shipped[k]])
+    sp = speed(best)
+    print(f"\n## speed of the default detector ({best}), {sp['threads']} torch thread(s): {sp}")
+    write_card(CARDS_DIR/f'{CHECKER_CARD}.json', dict(kind='checker', default_detector=best, chosen=dict(
+        how='the shipped detector with the best pair-weighted balanced accuracy on the validation pairs (label-compare at a threshold '
+            'chosen on those pairs)', valid_balanced_accuracy={k: round(float(valid[v]), 4) for k, v in shipped.items()},
+        command=command), benchmarks=dict(table=table.round(4).to_dict('records'), loso=None if loso is None else loso.round(4).to_dict('records'),
+                                           speed=sp, seconds=round(time.time() - t0))))
+    return table
+
+if __name__ == '__main__': main()
