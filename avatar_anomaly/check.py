@@ -75,7 +75,7 @@ def check_result(real:dict, # an `EmotionPredictor` result for the real image
     "Combine the two predictions (and a detector's score) into a `CheckResult`"
     errors = [f"{side}: {r['error']}" for side, r in (('real image', real), ('avatar', avatar)) if r['error']]
     notes = [f"{r['n_faces']} faces in the {side}: the largest was used" for side, r in (('real image', real), ('avatar', avatar))
-             if r.get('n_faces', 1) > 1]
+             if r.get('n_faces', 1) > 1] + [f"{side}: {r['note']}" for side, r in (('real image', real), ('avatar', avatar)) if r.get('note')]
     res = CheckResult(str(real_path) if real_path else None, str(avatar_path) if avatar_path else None,
                       real['emotion'], avatar['emotion'], error='; '.join(errors) or None, real_probs=real['probs'],
                       avatar_probs=avatar['probs'], real_box=real['box'], avatar_box=avatar['box'], notes=notes, detector=detector)

@@ -20,7 +20,7 @@ from . import __version__
 from .data import EMOTIONS, pil_to_array, study_resize, cropper_for, square_box
 from .weights import CardError, CheckpointMismatchError, default_device, read_model_card, read_card
 from .backbones import Preset, preset_of, to_batch, predict_proba
-from .predict import DEFAULT_MODEL, EmotionPredictor, load_model, load_face_check
+from .predict import DEFAULT_MODEL, EmotionPredictor, load_model
 from .siamese_v1 import FeaturePredictor, features, classifier
 
 # %% auto #0
@@ -275,7 +275,6 @@ class OnnxReader:
             raise ValueError(f"{model}: exported with tta={self.meta['tta']}, asked for tta={tta}: export it again with that setting")
         self.name, self.card, self.preset = self.meta['model_name'], self.meta['card'], self.meta['preset']
         self.cropper = cropper or cropper_for(crop or self.meta['crop'], self.preset.size, detect=detect, cache=False, device=self.device)
-        self.face_check = load_face_check(self.name) if self.card.get('face_check') else None   # the check's matrices ship beside the model
 
     def encode(self, faces:list # face crops (PIL images)
               ) -> tuple:
@@ -286,7 +285,6 @@ class OnnxReader:
 class OnnxEmotionPredictor(OnnxReader, EmotionPredictor):
     "`EmotionPredictor` with the emotion model run by onnxruntime (faces are still found by MTCNN in PyTorch)"
     def proba(self, crops:list) -> np.ndarray: return self.encode(crops)[1]
-    def face_features(self, crops:list) -> np.ndarray: return self.encode(crops)[0]
 
 class OnnxFeaturePredictor(OnnxReader, FeaturePredictor):
     "`FeaturePredictor` (results with `features`, for the Siamese detectors) with the model run by onnxruntime"

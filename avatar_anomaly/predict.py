@@ -12,17 +12,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from dataclasses import dataclass
-from safetensors import SafetensorError
-from safetensors.torch import load_file
-from .data import Face, EMOTIONS, cropper_for, map_report, pil_to_array, as_pil, image_size
+from .data import EMOTIONS, cropper_for, map_report, pil_to_array, as_pil, image_size
 from .weights import read_model_card, default_device, CardError
-from .backbones import EMOTIONNET_FORMAT, Preset, load_emotion_net, preset_of, batch_proba, to_batch
+from .backbones import EMOTIONNET_FORMAT, load_emotion_net, preset_of, batch_proba
 from .dan import DAN_FORMAT, load_dan
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DEFAULT_AVATAR_MODEL', 'MODEL_ALIASES', 'LOADERS', 'load_model', 'image_features', 'FaceCheck',
-           'face_check_file', 'load_face_check', 'EmotionPredictor']
+__all__ = ['DEFAULT_MODEL', 'DEFAULT_AVATAR_MODEL', 'MODEL_ALIASES', 'LOADERS', 'load_model', 'EmotionPredictor']
 
 # %% ../nbs/02a_predict.ipynb #13204983
 DEFAULT_MODEL = 'photos_dan_fernet_s'   # the photo reader ('Reading photos' below); 'fer2013_dan_fernet_s' stays loadable by name
@@ -38,49 +34,6 @@ def load_model(name_or_path:str|Path, # model file (stem, .json or .safetensors)
     if card.get('format') not in LOADERS:
         raise CardError(f"{stem}.json: card format {card.get('format')!r} is not one this version loads ({', '.join(LOADERS)})")
     return LOADERS[card['format']](stem, device)
-
-# %% ../nbs/02a_predict.ipynb #8148ef99
-def image_features(model, # a model with `features` (the DAN: the vector before its last Linear + BatchNorm)
-                   images:list, # PIL images (face crops)
-                   preset, # the model's input preset
-                   bs:int=256) -> np.ndarray:
-    "(N, C) float32 features of `images`, `bs` at a time"
-    dev, out = next(model.parameters()).device, []
-    for s in range(0, len(images), bs):
-        with torch.inference_mode(): out.append(model.features(to_batch([pil_to_array(im, preset.mode) for im in images[s:s + bs]], preset).to(dev)).float().cpu().numpy())
-    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
-
-@dataclass
-class FaceCheck:
-    "Mahalanobis distance of a model's features from its training faces; images past `threshold` are not faces to it"
-    mean:torch.Tensor # (C,) mean feature of the training faces
-    precision:torch.Tensor # (C, C) inverse of their shrunk covariance
-    threshold:float # the largest distance still taken as a face
-
-    def distances(self, feats:np.ndarray # (N, C) features of the images, from the model the check was fitted for
-                 ) -> np.ndarray:
-        "Distance of each image's features from the training faces"
-        d = torch.from_numpy(np.asarray(feats, np.float32)) - self.mean
-        return ((d @ self.precision)*d).sum(1).clamp_min(0).sqrt().numpy()
-
-    @classmethod
-    def fit(cls, feats:np.ndarray, # (N, C) features of training faces
-            threshold:float=np.inf): # see `choose`
-        "Mean and Ledoit-Wolf shrunk precision of `feats`"
-        from sklearn.covariance import LedoitWolf
-        lw = LedoitWolf().fit(feats)
-        return cls(torch.tensor(lw.location_, dtype=torch.float32), torch.tensor(lw.precision_, dtype=torch.float32), float(threshold))
-
-def face_check_file(stem:Path) -> Path: return Path(f"{stem}.facecheck.safetensors")
-
-def load_face_check(name_or_path) -> FaceCheck|None:
-    "The `FaceCheck` a model's card names (None when it has none)"
-    stem, card = read_model_card(MODEL_ALIASES.get(str(name_or_path), name_or_path))
-    if 'face_check' not in card: return None
-    f = face_check_file(stem)
-    try: t = load_file(str(f))
-    except (OSError, SafetensorError) as e: raise CardError(f"{f}: the face check the card names cannot be read ({e})") from None
-    return FaceCheck(t['mean'], t['precision'], float(card['face_check']['threshold']))
 
 # %% ../nbs/02a_predict.ipynb #275df041
 def _no_face(error:str) -> dict: return dict(emotion=None, probs=None, box=None, n_faces=0, error=error, note=None)
@@ -103,30 +56,14 @@ class EmotionPredictor:
         self.model.to(memory_format=torch.channels_last)  # same numbers, faster convolutions on CPUs
         self.preset, self.bs, self.tta = preset_of(self.card), bs, tta
         self.cropper = cropper_for(crop or self.card.get('crop'), self.preset.size, detect=detect, cache=False, device=self.device)
-        self.name, self.face_check = str(model), load_face_check(model)
-
-    def _checked(self, faces:list) -> list:
-        "`faces` with whole images that the model's `FaceCheck` finds unlike any face turned into no-face results"
-        whole = [i for i, f in enumerate(faces) if f.status == 'whole']
-        if not whole or self.face_check is None: return faces
-        d = self.face_check.distances(self.face_features([faces[i].image for i in whole]))
-        for i, di in zip(whole, d):
-            if di > self.face_check.threshold:
-                faces[i] = Face(None, status='no_face', note=(f"no face found: MTCNN found none, and the whole image does not look like a "
-                                f"face to {self.name} (distance {di:.1f} > {self.face_check.threshold:.1f})"))
-        return faces
 
     def proba(self, crops:list) -> np.ndarray:
         "(N, 7) probabilities of PIL face crops (another backend overrides this)"
         return batch_proba(self.model, crops, self.preset, lambda im: pil_to_array(im, self.preset.mode), self.tta, self.bs)
 
-    def face_features(self, crops:list) -> np.ndarray:
-        "(N, C) features of PIL face crops, for the model's `FaceCheck` (another backend overrides this)"
-        return image_features(self.model, crops, self.preset, self.bs)
-
     def predict_images(self, images:list) -> list:
         "A result dict (`emotion`, `probs`, `box`, `n_faces`, `error`, `note`: e.g. that an avatar's whole image was used) per PIL image"
-        faces = self._checked(self.cropper(images))
+        faces = self.cropper(images)
         ok = [i for i, f in enumerate(faces) if f.image is not None]
         probs = np.zeros((len(faces), len(EMOTIONS)))
         if ok: probs[ok] = self.proba([faces[i].image for i in ok])

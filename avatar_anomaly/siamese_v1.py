@@ -107,8 +107,8 @@ class FeaturePredictor(EmotionPredictor):
         return np.concatenate(feats), np.concatenate(probs)
 
     def predict_images(self, images:list) -> list:
-        "A result dict (`emotion`, `probs`, `features`, `box`, `n_faces`, `error`, `note`) per PIL image, with the same face checks"
-        faces = self._checked(self.cropper(images))
+        "A result dict (`emotion`, `probs`, `features`, `box`, `n_faces`, `error`, `note`) per PIL image"
+        faces = self.cropper(images)
         ok = [i for i, f in enumerate(faces) if f.image is not None]
         feats, probs = self.encode([faces[i].image for i in ok])
         by = dict(zip(ok, zip(feats, probs)))

@@ -4,7 +4,7 @@
     python bench/avatar_reader.py paths                      # MTCNN thresholds on avatars → the avatar_styles card
     python bench/avatar_reader.py train --out avatar_anomaly/models/avatars_dan_fernet_s
     python bench/avatar_reader.py train --leave-out animegan --out /tmp/loso_animegan
-    python bench/avatar_reader.py facecheck --model avatar_anomaly/models/avatars_dan_fernet_s
+    python bench/avatar_reader.py wholes --models photos_dan_fernet_s avatar_anomaly/models/avatars_dan_fernet_s --write-card
     python bench/avatar_reader.py evaluate --models photos_dan_fernet_s avatar_anomaly/models/avatars_dan_fernet_s --write-card
     python bench/avatar_reader.py loso /tmp/loso_toon /tmp/loso_whitebox /tmp/loso_animegan --write-card
 """
@@ -17,7 +17,7 @@ from avatar_anomaly.weights import read_card, update_card
 from avatar_anomaly.avatars import sample_split
 from avatar_anomaly.finetune import (MTCNN_THRESHOLDS, face_paths, avatar_styles, style_avatars, fer2013_photos, training_mix,
                                       train_avatar_reader, style_table, reader_scores, avatar_crops, avatar_crop_rule, style_family,
-                                      fit_face_check, save_face_check, non_faces)
+                                      non_faces, whole_image_answers)
 from avatar_anomaly.predict import DEFAULT_MODEL
 
 def command(argv) -> str: return 'python bench/avatar_reader.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
@@ -54,26 +54,15 @@ def build(a, argv):
             t0 = time.time(); n = len(style_avatars(photos, style, progress=True))
             print(f"{photos.source.iloc[0]} {style}: {n} avatars ({time.time() - t0:.0f} s)", flush=True)
 
-def facecheck(a, argv):
-    "Fit the model's face check on its training mix; measure how many faces and non-faces it lets through"
-    from avatar_anomaly.predict import EmotionPredictor
-    mix = training_mix(photo_sets(['train', 'valid']))
-    check = fit_face_check(a.model, mix[mix.split == 'train'], mix[mix.split == 'valid'], a.quantile)
-    save_face_check(check, a.model, quantile=a.quantile, how=(f"Ledoit-Wolf Mahalanobis on the features of 6000 training crops of the mix; "
-                    f"threshold: the {a.quantile} quantile of the validation crops' distances"), command=command(argv))
-    pred = EmotionPredictor(a.model, device='cpu')
+def wholes(a, argv):
+    "How often each reader answers confidently on images read whole: pictures with no face, anime crops, Tom & Jerry"
     sets = {'non_faces': non_faces(),
             'anime_danbooru': [as_pil(f) for f in usable_rows(read_dataset(dataset_path('anime_danbooru'))).sample(400, random_state=0).path],
             'cartoon_tomjerry': [as_pil(f) for f in usable_rows(read_dataset(dataset_path('cartoon_tomjerry'))).path]}
-    shares = {}
-    for name, ims in sets.items():
-        res = pred.predict_images(ims)
-        read = [r for r in res if r['error'] is None]
-        shares[name] = dict(n=len(ims), read=round(len(read)/len(ims), 3), read_whole=round(sum(r['note'] is not None for r in read)/len(ims), 3),
-                            confident_read=round(sum(max(r['probs'].values()) >= 0.9 for r in read)/len(ims), 3))
-        print(name, shares[name], flush=True)
-    update_card(f"{a.model}.json" if '/' in a.model else a.model, face_check={**read_card(f"{a.model}.json" if '/' in a.model else a.model)['face_check'],
-                'shares': shares})
+    res = {str(m): {name: whole_image_answers(m, ims) for name, ims in sets.items()} for m in a.models}
+    print(json.dumps(res, indent=1))
+    if a.write_card:
+        update_card(f"{a.models[-1]}.json" if '/' in a.models[-1] else a.models[-1], whole_images=dict(shares=res, confident=0.9, command=command(argv)))
 
 def photo_sets(splits):
     return [fer2013_photos(splits), usable_rows(read_dataset(dataset_path('taiwan_faces')), list(splits))]
@@ -122,8 +111,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest='cmd', required=True)
     sub.add_parser('build')
-    p = sub.add_parser('facecheck'); p.add_argument('--model', default='avatar_anomaly/models/avatars_dan_fernet_s')
-    p.add_argument('--quantile', type=float, default=0.99)
+    p = sub.add_parser('wholes'); p.add_argument('--models', nargs='+', default=[DEFAULT_MODEL]); p.add_argument('--write-card', action='store_true')
     p = sub.add_parser('paths'); p.add_argument('--n', type=int, default=80)
     p = sub.add_parser('train'); p.add_argument('--out', required=True); p.add_argument('--leave-out', default=None)
     p.add_argument('--epochs', type=int, default=None)
@@ -131,6 +119,6 @@ def main(argv=None):
     p = sub.add_parser('loso'); p.add_argument('models', nargs='+'); p.add_argument('--write-card', action='store_true')
     p.add_argument('--card', default='avatar_anomaly/models/avatars_dan_fernet_s.json')
     a = ap.parse_args(argv)
-    dict(build=build, facecheck=facecheck, paths=paths, train=train, evaluate=evaluate_cmd, loso=loso)[a.cmd](a, argv)
+    dict(build=build, wholes=wholes, paths=paths, train=train, evaluate=evaluate_cmd, loso=loso)[a.cmd](a, argv)
 
 if __name__ == '__main__': main()

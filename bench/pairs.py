@@ -4,7 +4,7 @@ chosen on the validation pairs, every test set scored once; a leave-one-style-ou
 --write-cards writes the detector cards and weights (`cards/siamese_v1.json`, `cards/siamese_v2.json`, `models/siamese_v*.safetensors`)
 and the checker's card (`cards/checker.json`: the default detector = the best balanced accuracy on the validation pairs).
 
-Avatars are read from the cache only (never generated here): build them first (bench/avatar_data.py; /work/notes/avatars.md).
+Avatars are read from the cache only (never generated here): build them first (`python bench/avatar_reader.py build`).
 
     python bench/pairs.py                                  # every style whose avatars exist; print only
     python bench/pairs.py --write-cards                    # and write the cards
@@ -18,22 +18,19 @@ import torch
 from avatar_anomaly.data import dataset_path, read_dataset, usable_rows
 from avatar_anomaly import predict
 from avatar_anomaly.weights import read_card, write_card, CARDS_DIR
-from avatar_anomaly.avatars import make_stylizer, avatar_dir, avatar_table
+from avatar_anomaly.avatars import avatar_dir, avatar_table
+from avatar_anomaly.finetune import avatar_styles, style_stylizer
 from avatar_anomaly.siamese_v1 import save_detector
 from avatar_anomaly.siamese_v2 import V2_VARIANTS
 from avatar_anomaly.check import (AnomalyChecker, LabelCompare, CHECKER_CARD, DETECTORS, pair_sets, encode_pair_sets, compare_detectors,
                                   leave_one_style_out, TRAIN_SETS)
 
-STYLES = {'toon': ('toon', None, {}), 'toon-strong': ('toon', None, dict(structure=1., color=1.)),
-          'whitebox': ('whitebox', 'whitebox_cartoon_gan_fp16.tflite', {}),
-          'animegan': ('animegan', 'animeganv2_hayao_256x256_integer_quant.tflite', {})}
 DATASETS = ('fer2013', 'taiwan_faces', 'london_faces')
 STUDY = {'siamese-v1': 0.613, 'siamese-v2': 0.81}   # the study's accuracies (thesis section 3.2; its own pairs)
 
 def cached_avatars(style:str, log) -> dict:
     "`{dataset: avatar table}` of the avatars of `style` already in the cache (nothing is generated)"
-    gen, ckpt, knobs = STYLES[style]
-    try: st = make_stylizer(gen, ckpt, **knobs)
+    try: st = style_stylizer(style)
     except Exception as e: log(f"{style}: no stylizer ({type(e).__name__}: {e})"); return {}
     out = {}
     for ds in DATASETS:
@@ -63,7 +60,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--real-model', default=predict.DEFAULT_MODEL)
     ap.add_argument('--avatar-model', default=getattr(predict, 'DEFAULT_AVATAR_MODEL', predict.DEFAULT_MODEL))
-    ap.add_argument('--styles', nargs='*', default=list(STYLES), help=f"of {', '.join(STYLES)}")
+    ap.add_argument('--styles', nargs='*', default=list(avatar_styles()), help=f"of {', '.join(avatar_styles())} (the avatar_styles card)")
     ap.add_argument('--epochs', type=int, default=20)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--no-loso', action='store_true', help='skip the leave-one-style-out run')

@@ -6,6 +6,7 @@ settings once on test: per generator, the most stylized setting that keeps agree
     python bench/table4.py                      # writes the rows to the `table4` card (avatar_anomaly/cards/table4.json)
     python bench/table4.py --n 300 --no-card    # a quick look
     python bench/table4.py --reuse-valid        # valid rows from the card (deterministic), test again
+    python bench/table4.py --add animegan --n 500   # add a generator's rows (valid and test, n photos each) to the card's
 """
 import argparse, json, sys, time
 from pathlib import Path
@@ -14,7 +15,21 @@ from avatar_anomaly.data import dataset_path, read_dataset
 from avatar_anomaly.weights import read_card, update_card
 from avatar_anomaly.toon import whitebox_checkpoint
 from avatar_anomaly.predict import DEFAULT_MODEL
-from avatar_anomaly.avatars import table4_stylizers, preservation_table, choose_settings
+from avatar_anomaly.avatars import table4_stylizers, preservation_table, choose_settings, make_stylizer
+
+GENERATOR_FILES = {'whitebox': 'whitebox_cartoon_gan_fp16.tflite', 'animegan': 'animeganv2_hayao_256x256_integer_quant.tflite'}   # their weight files
+
+def add_rows(table, a, argv):
+    "Rows of one more generator (its card's settings) on valid and test, `--n` photos each, added to the card's rows"
+    st = make_stylizer(a.add, GENERATOR_FILES.get(a.add))
+    res = pd.concat([preservation_table(table, {a.add: st}, split=s, n=a.n).iloc[1:].assign(split=s) for s in ('valid', 'test')], ignore_index=True)
+    res = res.assign(chosen=False).round(4)
+    print(res.to_string())
+    if not a.no_card:
+        card = read_card('table4')
+        rows = [r for r in card['rows'] if r['generator'] != a.add] + res.to_dict('records')
+        update_card('table4', rows=rows, added={**card.get('added', {}), a.add: dict(n=a.n, command='python bench/table4.py ' + ' '.join(sys.argv[1:] if argv is None else argv))})
+    return res
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -23,8 +38,10 @@ def main(argv=None):
     ap.add_argument('--whitebox', type=Path, default=None, help='TFLite file (default: the 224 px float16 file next to the data)')
     ap.add_argument('--no-card', action='store_true', help='print only')
     ap.add_argument('--reuse-valid', action='store_true', help="take the valid rows from the card instead of recomputing them")
+    ap.add_argument('--add', default=None, help="a generator (at its card's settings) whose valid and test rows join the card's rows")
     a = ap.parse_args(argv)
     table = read_dataset(dataset_path('fer2013'))
+    if a.add: return add_rows(table, a, argv)
     stylizers = table4_stylizers(whitebox=a.whitebox or whitebox_checkpoint('whitebox_cartoon_gan_fp16.tflite'))
     t0 = time.time()
     if a.reuse_valid: valid = pd.DataFrame(read_card('table4')['rows']).query("split == 'valid'").drop(columns='chosen')

@@ -44,3 +44,16 @@ def test_data_cartoons():
     assert r.returncode == 0, r.stderr
     c = json.loads(r.stdout)['counts']['train']
     assert (c['anger'], c['happiness'], c['sadness'], c['surprise'], c['total']) == (37, 35, 39, 66, 177)
+
+def test_predict_avatar_reader_reads_avatars_whole():
+    "`--model avatar` names the avatar reader; an anime crop without an MTCNN face is read whole, and the result says so"
+    anime = sorted((require_dataset('anime_danbooru')/'train'/'happy').glob('*.jpg'))[:4]
+    photo = cli('predict', *anime, '--json')
+    avatar = cli('predict', *anime, '--json', '--model', 'avatar')
+    assert avatar.returncode == 0, avatar.stderr
+    rows = [json.loads(l) for l in avatar.stdout.splitlines()]
+    assert all(r['error'] is None and r['emotion'] for r in rows), rows
+    whole = [r for r in rows if r['note'] == 'no face detected: the whole image was used']
+    assert whole, rows
+    missed = {json.loads(l)['path'] for l in photo.stdout.splitlines() if json.loads(l)['error']}
+    assert {r['path'] for r in whole} <= missed   # the photo reader gives no answer where the avatar reader reads the image whole
