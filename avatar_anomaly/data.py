@@ -27,14 +27,14 @@ from torchvision.transforms import v2 as tv
 # %% auto #0
 __all__ = ['EMOTIONS', 'RAFDB', 'FER2013', 'FER2013_FOLDERS', 'AFFECTNET7', 'AFFECTNET8', 'CKPLUS', 'FOLDER_NAMES',
            'FERPLUS_COLUMNS', 'TABLE_COLUMNS', 'IMAGE_EXTS', 'SPLIT_NAMES', 'GRAY_MODES', 'MIN_FACE_SIDE',
-           'CROP_CHECK_SIDE', 'WHOLE_IMAGE_NOTE', 'GRAY_STATS', 'DataNotFoundError', 'data_root', 'data_required',
-           'dataset_path', 'cache_dir', 'UnknownLabelError', 'LabelMap', 'ferplus_majority', 'emotion_table',
-           'is_image_file', 'read_folder_tree', 'write_image', 'read_rafdb', 'read_fer2013_csv', 'save_atomic',
-           'read_fer2013_folders', 'read_dataset', 'ImageError', 'pil_to_array', 'load_image', 'as_pil', 'image_size',
-           'map_report', 'check_images', 'Face', 'square_box', 'is_face_crop', 'FaceCropper', 'crop_table',
-           'calibrate_framing', 'cropper_for', 'study_resize', 'TorchvisionPolicy', 'train_aug', 'valid_aug',
-           'AlbumentationsTransform', 'TrainAlbumentations', 'ValidAlbumentations', 'RowImage', 'usable_rows',
-           'class_weights', 'emotion_dls', 'summarise_dataset']
+           'CROP_CHECK_SIDE', 'WHOLE_IMAGE_NOTE', 'BLANK_STD', 'GRAY_STATS', 'DataNotFoundError', 'data_root',
+           'data_required', 'dataset_path', 'cache_dir', 'UnknownLabelError', 'LabelMap', 'ferplus_majority',
+           'emotion_table', 'is_image_file', 'read_folder_tree', 'write_image', 'read_rafdb', 'read_fer2013_csv',
+           'save_atomic', 'read_fer2013_folders', 'read_dataset', 'ImageError', 'pil_to_array', 'load_image', 'as_pil',
+           'image_size', 'map_report', 'check_images', 'Face', 'square_box', 'is_face_crop', 'FaceCropper',
+           'crop_table', 'calibrate_framing', 'cropper_for', 'study_resize', 'TorchvisionPolicy', 'train_aug',
+           'valid_aug', 'AlbumentationsTransform', 'TrainAlbumentations', 'ValidAlbumentations', 'RowImage',
+           'usable_rows', 'class_weights', 'emotion_dls', 'summarise_dataset']
 
 # %% ../nbs/00_data.ipynb #ffa67354
 class DataNotFoundError(FileNotFoundError):
@@ -390,6 +390,7 @@ def is_face_crop(img:Image.Image, # the image
 MIN_FACE_SIDE = 16       # pixels: a smaller image cannot hold a face
 CROP_CHECK_SIDE = 112    # small images are checked for a face at this side (see above)
 WHOLE_IMAGE_NOTE = 'no face detected: the whole image was used'
+BLANK_STD = 2.   # gray levels: an image whose pixels vary less than this is blank, never read whole as a face
 
 def _largest(boxes) -> int:
     "Index of the largest (x1, y1, x2, y2) box"
@@ -429,8 +430,8 @@ class FaceCropper:
         return Face(img.resize((self.size, self.size), Image.Resampling.BICUBIC), (0., 0., *map(float, img.size)), None, None, 1, 'passthrough')
 
     def _faceless(self, img:Image.Image, face:Face) -> Face:
-        "What an image without a detected face gives: `face`, or with `whole_fallback` the whole image and a note saying so"
-        if not self.whole_fallback: return face
+        "What an image without a detected face gives: `face`, or with `whole_fallback` the whole image and a note saying so (unless it is blank)"
+        if not self.whole_fallback or np.asarray(img.convert('L'), np.float32).std() < BLANK_STD: return face   # a blank image is no face
         f = self.whole(img)
         f.status, f.n_faces, f.note = 'whole', 0, WHOLE_IMAGE_NOTE
         return f
