@@ -283,8 +283,9 @@ def cmd_predict(paths:list[Path], # image files or folders (searched recursively
     if not files and not problems: raise FileNotFoundError(f"no images in {', '.join(map(str, paths))}")
     if onnx: from avatar_anomaly.onnx import OnnxEmotionPredictor as Predictor
     else: from avatar_anomaly.predict import EmotionPredictor as Predictor
+    from avatar_anomaly.predict import no_face_result
     pred = Predictor(**given(model=model), detect=False if crops else None, tta=tta)
-    results = [dict(path=p, emotion=None, probs=None, box=None, n_faces=0, error=f"{p}: {e}", note=None) for p, e in problems]
+    results = [dict(path=p, **no_face_result(f"{p}: {e}")) for p, e in problems]
     results += pred.predict_files(files, progress=len(files) > 50) if files else []
     for r in results: print(dumps(r) if json else result_text(r))
     failed = sum(r['error'] is not None for r in results)

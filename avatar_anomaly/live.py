@@ -21,6 +21,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 from .data import EMOTIONS, ImageError, FaceCropper, as_pil, is_image_file
 from .weights import read_card
+from .predict import no_face_result
 from .check import AnomalyChecker, check_result
 
 # %% auto #0
@@ -345,7 +346,7 @@ def read_sides(readers:tuple, # the checker's real and avatar readers (maybe one
 
 def _side(reading:tuple|None, box, n_faces:int, note:str|None) -> dict:
     "A reader-style result of one side (`emotion`, `probs`, `features`, `box`, `n_faces`, `error`), for the checker"
-    if reading is None: return dict(emotion=None, probs=None, features=None, box=None, n_faces=0, error=note or 'no face found')
+    if reading is None: return no_face_result(note or 'no face found', features=None)
     f, p = reading
     return dict(emotion=EMOTIONS[int(p.argmax())], probs={e: round(float(v), 4) for e, v in zip(EMOTIONS, p)}, features=f,
                 box=[round(v, 1) for v in box], n_faces=n_faces, error=None)

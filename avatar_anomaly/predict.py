@@ -18,7 +18,8 @@ from .backbones import EMOTIONNET_FORMAT, load_emotion_net, preset_of, batch_pro
 from .dan import DAN_FORMAT, load_dan
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DEFAULT_AVATAR_MODEL', 'MODEL_ALIASES', 'LOADERS', 'load_model', 'EmotionPredictor']
+__all__ = ['DEFAULT_MODEL', 'DEFAULT_AVATAR_MODEL', 'MODEL_ALIASES', 'LOADERS', 'load_model', 'no_face_result',
+           'EmotionPredictor']
 
 # %% ../nbs/02a_predict.ipynb #13204983
 DEFAULT_MODEL = 'photos_dan_fernet_s'   # the photo reader ('Reading photos' below); 'fer2013_dan_fernet_s' stays loadable by name
@@ -36,7 +37,10 @@ def load_model(name_or_path:str|Path, # model file (stem, .json or .safetensors)
     return LOADERS[card['format']](stem, device)
 
 # %% ../nbs/02a_predict.ipynb #275df041
-def _no_face(error:str) -> dict: return dict(emotion=None, probs=None, box=None, n_faces=0, error=error, note=None)
+def no_face_result(error:str, # why there is no reading
+                   **extra) -> dict: # more keys (e.g. `features=None`)
+    "The result of an image without a face reading: every key of a reading, empty, and the `error`"
+    return dict(emotion=None, probs=None, **extra, box=None, n_faces=0, error=error, note=None)
 
 def _in_file_pixels(r:dict, scale:float) -> dict:
     "Result `r` with its face box scaled from the decoded image's pixels to the file's"
@@ -69,7 +73,7 @@ class EmotionPredictor:
         if ok: probs[ok] = self.proba([faces[i].image for i in ok])
         return [dict(emotion=EMOTIONS[int(p.argmax())], probs={e: round(float(v), 4) for e, v in zip(EMOTIONS, p)},
                      box=[round(v, 1) for v in f.box], n_faces=f.n_faces, error=None, note=f.note) if f.image is not None else
-                _no_face(f.note or 'no face found') for f, p in zip(faces, probs)]
+                no_face_result(f.note or 'no face found') for f, p in zip(faces, probs)]
 
     def predict_files(self, paths:list, # image files
                       progress:bool=True): # progress bar on stderr
@@ -85,6 +89,6 @@ class EmotionPredictor:
                 for i, r in zip(idx, self.predict_images([images[i] for i in idx])):
                     results[s + i] = _in_file_pixels(r, max(image_size(batch[i]))/max(images[i].size))
                 for i, p in enumerate(batch):
-                    if images[i] is None: results[s + i] = _no_face(errors[p])
+                    if images[i] is None: results[s + i] = no_face_result(errors[p])
                 bar.update(len(batch))
         return [dict(path=p, **r) for p, r in zip(paths, results)]

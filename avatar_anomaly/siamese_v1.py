@@ -26,7 +26,7 @@ from .data import EMOTIONS, Face, cache_dir, cropper_for, map_report, usable_row
 from .weights import default_device, read_card, write_card, find_weights, load_state_dict_strict, CARDS_DIR, MODELS_DIR
 from .backbones import EmotionNet, to_batch, csv_logger, timed_fit
 from .dan import DAN
-from .predict import DEFAULT_MODEL, EmotionPredictor
+from .predict import DEFAULT_MODEL, EmotionPredictor, no_face_result
 from .avatars import PAIR_COLUMNS
 
 # %% auto #0
@@ -114,7 +114,7 @@ class FeaturePredictor(EmotionPredictor):
         by = dict(zip(ok, zip(feats, probs)))
         return [dict(emotion=EMOTIONS[int(by[i][1].argmax())], probs={e: round(float(v), 4) for e, v in zip(EMOTIONS, by[i][1])},
                      features=by[i][0], box=[round(v, 1) for v in f.box], n_faces=f.n_faces, error=None, note=f.note) if i in by else
-                dict(emotion=None, probs=None, features=None, box=None, n_faces=0, error=f.note or 'no face found', note=None)
+                no_face_result(f.note or 'no face found', features=None)
                 for i, f in enumerate(faces)]
 
 # %% ../nbs/06_siamese_v1.ipynb #35de51ca
