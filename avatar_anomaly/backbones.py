@@ -7,7 +7,7 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/backbones.html.md"""
 # %% ../nbs/01_backbones.ipynb #ba5b0a15
 from __future__ import annotations
 import time, warnings
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, asdict, replace
 from functools import partial
 from pathlib import Path
@@ -22,17 +22,20 @@ from fastai.vision.all import (Learner, Callback, CrossEntropyLossFlat, LabelSmo
                                ParamScheduler, SchedCos, MixUp, CSVLogger, accuracy, BalancedAccuracy, F1Score, params,
                                imagenet_stats, trainable_params)
 from fastai.callback.channelslast import ChannelsLast
+from fastai.callback.progress import ProgressCallback
+from fastai.distributed import DistributedTrainer, DistributedDL, num_distrib, rank_distrib
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, recall_score, confusion_matrix
 from .data import EMOTIONS, GRAY_STATS, emotion_dls, load_image, valid_aug, usable_rows
 from .weights import (WeightsUnavailableError, CheckpointMismatchError, hub_reachable, write_model_files,
-                                    read_model_card, fill_model, local_weights)
+                                    read_model_card, fill_model, local_weights, main_process)
 
 # %% auto #0
 __all__ = ['default_cfgs', 'PRESETS', 'RECIPES', 'EMOTIONNET_FORMAT', 'SCRATCH_AUG', 'STUDY_TABLE2', 'conv_bn_relu', 'FerNet',
            'fernet_s', 'FCHead', 'EmotionNet', 'body_head_splitter', 'Preset', 'create_body', 'create_model', 'Recipe',
            'CPUAutocast', 'make_learner', 'emotion_learner', 'cpu_has_bf16', 'fit_recipe', 'preset_of', 'save_model',
-           'load_emotion_net', 'csv_logger', 'timed_fit', 'training_card', 'train_emotion_model', 'to_batch',
-           'predict_proba', 'batch_proba', 'Evaluation', 'evaluate', 'study_splits', 'study_row', 'run_table2']
+           'load_emotion_net', 'csv_logger', 'timed_fit', 'training_card', 'CpuSafeDistributedDL',
+           'DataParallelTrainer', 'data_parallel', 'train_emotion_model', 'to_batch', 'predict_proba', 'batch_proba',
+           'Evaluation', 'evaluate', 'study_splits', 'study_row', 'run_table2']
 
 # %% ../nbs/01_backbones.ipynb #e1f69e69
 def conv_bn_relu(c_in:int, c_out:int) -> list:
@@ -281,7 +284,7 @@ def load_emotion_net(name_or_path:str|Path, # model file (stem, .json or .safete
 def csv_logger(out:str|Path|None # the run's file stem (None: no log)
               ) -> list:
     "`[CSVLogger]` writing `out.log.csv` (its folder created), or `[]` without `out`"
-    if not out: return []
+    if not out or not main_process(): return []
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     return [CSVLogger(str(Path(out).with_suffix('.log.csv')))]
 
@@ -290,11 +293,12 @@ def timed_fit(learn:Learner, # the Learner `fit` trains
               progress:bool=True, # show fastai's progress bars
               quiet:bool=False # without `progress`: hide the per-epoch table too
              ) -> float:
-    "Run `fit()`; the minutes it took, rounded to 0.1"
+    "Run `fit()` (data-parallel when launched so: see `data_parallel`); the minutes it took, rounded to 0.1"
     t0 = time.time()
-    if progress: fit()
-    else:
-        with learn.no_bar(), (learn.no_logging() if quiet else nullcontext()): fit()
+    with data_parallel(learn):
+        if progress: fit()
+        else:
+            with learn.no_bar(), (learn.no_logging() if quiet else nullcontext()): fit()
     return round((time.time() - t0)/60, 1)
 
 def training_card(learn:Learner, # a trained Learner with its recipe as `learn.recipe`
@@ -304,8 +308,39 @@ def training_card(learn:Learner, # a trained Learner with its recipe as `learn.r
     "A model card's `training` section: data, image counts, recipe, `fields`, minutes and the per-epoch history"
     names = learn.recorder.metric_names[1:-1]
     return dict(data=sorted(set(table.source)), train_images=len(learn.dls.train_ds), valid_images=len(learn.dls.valid_ds),
-                recipe=asdict(learn.recipe), **fields, minutes=minutes,
+                recipe=asdict(learn.recipe), **fields, processes=getattr(learn, 'processes', 1), minutes=minutes,
                 history=[dict(zip(names, map(float, v))) for v in learn.recorder.values])
+
+# %% ../nbs/01_backbones.ipynb #b2757809
+class CpuSafeDistributedDL(DistributedDL):
+    "fastai's `DistributedDL`, with the sample order broadcast on the CPU when the processes use gloo (NCCL needs CUDA tensors)"
+    def _broadcast(self, t, rank):
+        dev = 'cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu'
+        t = torch.tensor(t, dtype=torch.long, device=dev)
+        torch.distributed.broadcast(t, rank)
+        return t.cpu().tolist()
+
+class DataParallelTrainer(DistributedTrainer):
+    "fastai's `DistributedTrainer` (DDP through Accelerate) whose DataLoaders also work across CPU processes"
+    def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else CpuSafeDistributedDL(dl, device=self.accelerator.device)
+
+@contextmanager
+def data_parallel(learn:Learner # the Learner to train
+                 ):
+    "Within: `learn` trains data-parallel if this process is one of several started by `torchrun` or `accelerate launch` (`learn.processes`), else as it is"
+    if num_distrib() <= 1:
+        yield learn
+        return
+    gpu = torch.cuda.is_available()
+    cb = DataParallelTrainer(sync_bn=gpu, cpu=not gpu)   # Accelerate takes several CPU processes for one run only when told `cpu`
+    learn.add_cb(cb)
+    learn.processes = cb.accelerator.num_processes   # what the card records: 1 means Accelerate saw a single process
+    bar = rank_distrib() > 0 and learn.cbs.filter(lambda c: isinstance(c, ProgressCallback))
+    if bar: learn.remove_cbs(bar)   # one progress bar: process 0's
+    try: yield learn
+    finally:
+        learn.remove_cb(cb)
+        if bar: learn.add_cbs(bar)
 
 # %% ../nbs/01_backbones.ipynb #f0a73926
 SCRATCH_AUG = dict(flip=True, affine=0.15, erasing=0.5)

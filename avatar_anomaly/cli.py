@@ -19,7 +19,8 @@ __all__ = ['EXIT_STATUS', 'COMMANDS', 'VIDEO_REPORTS', 'PLOT_SUFFIXES', 'Command
            'cmd_data', 'cmd_train', 'cmd_table2', 'cmd_table3', 'image_files', 'reader_backend', 'result_text',
            'cmd_predict', 'unit_interval', 'stylizer_knobs', 'check_output', 'cmd_stylize', 'read_pairs', 'by_name',
            'pair_items', 'check_report', 'write_report', 'cmd_check', 'check_streams', 'cmd_export', 'cmd_demo',
-           'port_in_use', 'free_port', 'voila_command', 'wait_for_port', 'stop_server', 'cmd_label']
+           'port_in_use', 'free_port', 'voila_command', 'wait_for_port', 'stop_server', 'check_port', 'serve_app',
+           'cmd_label', 'cmd_app']
 
 # %% ../nbs/90_cli.ipynb #a1c0f002
 class CommandError(ValueError):
@@ -177,6 +178,7 @@ def cmd_train(path:Path, # dataset folder or FER2013 CSV
              ) -> int:
     "Train an emotion classifier from a preset; writes weights, model card and log"
     from avatar_anomaly.data import read_dataset
+    from avatar_anomaly.weights import main_process
     from avatar_anomaly.backbones import train_emotion_model
     from avatar_anomaly.dan import DAN_PRESETS, train_dan
     if lr is not None and preset in DAN_PRESETS: raise CommandError(f"--lr: the DAN preset {preset} trains with its recipe's rates")
@@ -186,7 +188,7 @@ def cmd_train(path:Path, # dataset folder or FER2013 CSV
               reproduce='avatar-anomaly ' + shlex.join(sys.argv[1:]) if reproduce is None else reproduce)
     if preset in DAN_PRESETS: train_dan(table, preset, **kw)
     else: train_emotion_model(table, preset, **given(lr=lr), **kw)
-    print(f"wrote {out}.safetensors, {out}.json, {out}.log.csv")
+    if main_process(): print(f"wrote {out}.safetensors, {out}.json, {out}.log.csv")   # (one of several data-parallel processes writes)
     return 0
 
 # %% ../nbs/90_cli.ipynb #ee4934c1
@@ -516,15 +518,26 @@ def check_streams(real:Path|None, avatar:Path|None, pairs:Path|None, *,
 
 # %% ../nbs/90_cli.ipynb #d8b804b7
 @command(exits="0 written, and within the onnx card's tolerance of PyTorch on sample face crops; 2 trouble (no such model, the onnx extra missing, a larger difference)")
-def cmd_export(model:str, # model file or shipped model name
+def cmd_export(model:str, # model file or shipped model name, or a Siamese detector: siamese-v1, siamese-v2
                out:Path, # the ONNX file to write (OUT.onnx)
                opset:int=None, # ONNX opset (default: avatar_anomaly.onnx.OPSET, the one tested)
-               tta:bool=False, # average with the mirrored face inside the graph
+               tta:bool=False, # average with the mirrored face inside the graph (readers)
               ) -> int:
-    "Write an emotion reader to ONNX with its resize and normalisation inside (checked; compared with PyTorch)"
-    from avatar_anomaly.onnx import OPSET, need, export_onnx, parity, parity_tolerance, sample_crops
+    "Write an emotion reader (resize and normalisation inside) or a pair detector (score inside) to ONNX, checked and compared with PyTorch"
+    from avatar_anomaly.onnx import (OPSET, need, export_onnx, export_detector_onnx, parity, detector_parity, parity_tolerance, sample_crops,
+                                     sample_pairs)
+    from avatar_anomaly.check import DETECTORS, load_detector
     need('onnx'); need('onnxruntime')
     if out.suffix != '.onnx': raise CommandError(f"{out}: the file name must end in .onnx")
+    if model == 'label-compare': raise CommandError("label-compare has no network to export (it compares the readers' probabilities): export the readers")
+    if model in DETECTORS:
+        det = load_detector(model)
+        f = export_detector_onnx(model, out, opset or OPSET)
+        r = detector_parity(det, f, *sample_pairs(det))
+        print(f"wrote {f} ({f.stat().st_size/1e3:.0f} kB, opset {opset or OPSET}; reads the features of {det.encoders[0]} and {det.encoders[1]}); "
+              f"onnxruntime vs PyTorch on {r['n']} sample pairs: max |Δ score| {r['score']:.1e}")
+        if r['score'] > parity_tolerance(): raise CommandError(f"{f}: scores differ from PyTorch's by {r['score']:.1e} (> {parity_tolerance()})")
+        return 0
     f = export_onnx(model, out, opset or OPSET, tta)
     r = parity(model, f, sample_crops(), 1)
     print(f"wrote {f} ({f.stat().st_size/1e6:.1f} MB, opset {opset or OPSET}{', TTA inside' if tta else ''}); onnxruntime vs PyTorch on "
@@ -590,6 +603,47 @@ def stop_server(proc):
 
 def _interrupt(signum, frame): raise KeyboardInterrupt   # SIGTERM stops the command as Ctrl-C does
 
+def check_port(port:int|None): # `--port` (None: a free one will be taken)
+    "Refuse a port out of range or in use, before a server starts"
+    if port is not None and not 0 < port < 65536: raise CommandError(f"--port {port}: a port is a number from 1 to 65535")
+    if port is not None and port_in_use(port): raise CommandError(f"--port {port}: that port is in use")
+
+def serve_app(name:str, # the app: 'label' or 'check' (see `avatar_anomaly.widgets.app_notebook`)
+              config:dict, # its arguments: written to a JSON file that the environment variable `env_var` names
+              env_var:str, # `LABEL_APP_ENV` or `CHECK_APP_ENV`
+              port:int|None=None, # on 127.0.0.1 (default: a free one)
+              banner:str=''): # printed once the server is up, before the address
+    "Serve one of the package's app notebooks with Voilà on 127.0.0.1 until Ctrl-C (or SIGTERM); a server that does not start or dies is a `CommandError`"
+    import json, shutil, signal, subprocess, tempfile
+    from importlib.resources import as_file
+    from avatar_anomaly.widgets import app_notebook
+    work = Path(tempfile.mkdtemp(prefix=f'avatar_anomaly_{name}_'))
+    sigs = (signal.SIGINT, signal.SIGTERM)   # SIGINT too: a shell may start us with Ctrl-C ignored (background jobs)
+    try: old = [signal.signal(s, _interrupt) for s in sigs]
+    except ValueError: old = None   # not the main thread: the signals keep their handlers
+    try:
+        (work/'app.json').write_text(json.dumps(config))
+        port = port or free_port()
+        with as_file(app_notebook(name)) as app, open(work/'voila.log', 'wb') as log:
+            proc = subprocess.Popen(voila_command(app, port), env={**os.environ, env_var: str(work/'app.json')}, cwd=work,
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=hasattr(os, 'killpg'))
+            try:
+                if not wait_for_port(port, proc):
+                    print((work/'voila.log').read_text(errors='replace')[-3000:], file=sys.stderr)
+                    raise CommandError(f"the Voilà server did not start on port {port} (its log is above)")
+                if banner: print(banner)
+                print(f"open http://127.0.0.1:{port}/ in a browser; Ctrl-C stops the server", flush=True)
+                try: status = proc.wait()
+                except KeyboardInterrupt: status = 0
+                if status:
+                    print((work/'voila.log').read_text(errors='replace')[-3000:], file=sys.stderr)
+                    raise CommandError(f"the Voilà server stopped with exit status {status} (its log is above)")
+            finally: stop_server(proc)
+    finally:
+        if old is not None:
+            for sig, h in zip(sigs, old): signal.signal(sig, h)
+        shutil.rmtree(work, ignore_errors=True)
+
 @command(exits="0 the server was stopped (Ctrl-C); 2 trouble: no avatars there, a port in use, Voilà missing, or a server that "
                "did not start")
 def cmd_label(avatar_dir:Path, # avatars: a folder written by `stylize`, or any folder of images (searched recursively)
@@ -601,14 +655,12 @@ def cmd_label(avatar_dir:Path, # avatars: a folder written by `stylize`, or any 
               blind:bool=True, # show the source photo beside the avatar from the start (default: hidden, against anchoring; the tool has a switch)
              ) -> int:
     "Label avatars by hand in the browser (the tool served on localhost with Voilà); every answer is saved at once"
-    import importlib.util, json, shutil, signal, subprocess, tempfile
-    from importlib.resources import as_file
+    import importlib.util
     if not avatar_dir.is_dir(): raise FileNotFoundError(f"{avatar_dir}: no such folder")
     if photos is not None and not photos.is_dir(): raise FileNotFoundError(f"--photos {photos}: no such folder")
-    if port is not None and not 0 < port < 65536: raise CommandError(f"--port {port}: a port is a number from 1 to 65535")
-    if port is not None and port_in_use(port): raise CommandError(f"--port {port}: that port is in use")
+    check_port(port)
     from avatar_anomaly.labeling import QUEUES, LabelStore, check_annotator, default_store, label_items
-    from avatar_anomaly.widgets import LABEL_APP_ENV, app_notebook
+    from avatar_anomaly.widgets import LABEL_APP_ENV
     store = store or default_store(avatar_dir)
     if not store.parent.is_dir(): raise CommandError(f"--store {store}: no folder {store.parent}")
     if store.exists() and not store.is_file() or not os.access(store if store.exists() else store.parent, os.W_OK):
@@ -621,35 +673,32 @@ def cmd_label(avatar_dir:Path, # avatars: a folder written by `stylize`, or any 
     for mod in ('voila', 'anywidget'):
         if importlib.util.find_spec(mod) is None: raise ImportError(f"the label command needs {mod}: pip install 'avatar-anomaly[label]'")
     def labelled(): return len({i for i, e in LabelStore(store).current(annotator).items() if e['event'] == 'label'} & set(items.item))
-    work = Path(tempfile.mkdtemp(prefix='avatar_anomaly_label_'))
-    sigs = (signal.SIGINT, signal.SIGTERM)   # SIGINT too: a shell may start us with Ctrl-C ignored (background jobs)
-    try: old = [signal.signal(s, _interrupt) for s in sigs]
-    except ValueError: old = None   # not the main thread: the signals keep their handlers
-    try:
-        (work/'app.json').write_text(json.dumps(dict(avatar_dir=str(avatar_dir.absolute()), annotator=annotator, store=str(store.absolute()),
-                                                     photos=photos and str(photos.absolute()), first=first, blind=blind)))
-        port = port or free_port()
-        with as_file(app_notebook()) as app, open(work/'voila.log', 'wb') as log:
-            proc = subprocess.Popen(voila_command(app, port), env={**os.environ, LABEL_APP_ENV: str(work/'app.json')}, cwd=work,
-                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=hasattr(os, 'killpg'))
-            try:
-                if not wait_for_port(port, proc):
-                    print((work/'voila.log').read_text(errors='replace')[-3000:], file=sys.stderr)
-                    raise CommandError(f"the Voilà server did not start on port {port} (its log is above)")
-                print(f"labelling {len(items)} avatars of {avatar_dir} as {annotator} ({labelled()} labelled so far); answers go to {store}")
-                print(f"open http://127.0.0.1:{port}/ in a browser; Ctrl-C stops the server", flush=True)
-                try: status = proc.wait()
-                except KeyboardInterrupt: status = 0
-                if status:
-                    print((work/'voila.log').read_text(errors='replace')[-3000:], file=sys.stderr)
-                    raise CommandError(f"the Voilà server stopped with exit status {status} (its log is above)")
-            finally: stop_server(proc)
-        print(f"stopped; {labelled()} of {len(items)} avatars labelled by {annotator} in {store}")
-        return 0
-    finally:
-        if old is not None:
-            for sig, h in zip(sigs, old): signal.signal(sig, h)
-        shutil.rmtree(work, ignore_errors=True)
+    serve_app('label', dict(avatar_dir=str(avatar_dir.absolute()), annotator=annotator, store=str(store.absolute()),
+                            photos=photos and str(photos.absolute()), first=first, blind=blind), LABEL_APP_ENV, port,
+              f"labelling {len(items)} avatars of {avatar_dir} as {annotator} ({labelled()} labelled so far); answers go to {store}")
+    print(f"stopped; {labelled()} of {len(items)} avatars labelled by {annotator} in {store}")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #cd34ef02
+@command(exits="0 the server was stopped (Ctrl-C); 2 trouble: an unknown detector, a port in use, Voilà missing, or a server that "
+               "did not start")
+def cmd_app(*, port:int=None, # port on 127.0.0.1 (default: a free one)
+            detector:str=None, # label-compare, siamese-v1 or siamese-v2 (default: the checker card's)
+            max_seconds:float=60.0, # the longest video the app checks, in seconds (`check --video` takes any length)
+           ) -> int:
+    "Check pairs in the browser: pick or upload a real face and its avatar (two images or two short videos); see both faces, both emotions, the verdict and a video's timeline (served on localhost with Voilà)"
+    import importlib.util, math
+    check_port(port)
+    if not (max_seconds > 0 and math.isfinite(max_seconds)): raise CommandError(f"--max-seconds {max_seconds}: a number of seconds above 0")
+    if importlib.util.find_spec('voila') is None: raise ImportError("the app command needs voila: pip install 'avatar-anomaly[app]'")
+    from avatar_anomaly.check import detector_card
+    try: card = detector_card(detector)
+    except ValueError as e: raise CommandError(f"--detector: {e}") from None
+    from avatar_anomaly.widgets import CHECK_APP_ENV
+    serve_app('check', dict(detector=detector, max_seconds=max_seconds), CHECK_APP_ENV, port,
+              f"checking pairs in the browser with the {card} detector (videos up to {max_seconds:g} s)")
+    print("stopped")
+    return 0
 
 # %% ../nbs/90_cli.ipynb #a1c0f022
 if __name__ == '__main__': sys.exit(main())

@@ -459,6 +459,7 @@ def train_dan(table:pd.DataFrame, # a table from `avatar_anomaly.data` (train an
               seed:int=42, # seed for data order, augmentation and initial weights
               progress:bool=True, # show fastai's progress bars and per-epoch table
               crop:dict|None=None, # the crop rule the photos of `table` were cropped with (goes on the card; see `cropper_for`)
+              votes:bool=False, # training labels drawn from the FER+ votes (see `emotion_dls`)
               reproduce:str=''): # the command that reproduces this run, for the card
     "Train a DAN preset; returns the `Learner`"
     p = DAN_PRESETS[preset]
@@ -466,7 +467,7 @@ def train_dan(table:pd.DataFrame, # a table from `avatar_anomaly.data` (train an
     size, bs, epochs = size or p.size, bs or r.bs, epochs or r.epochs
     inp = replace(p.input_preset(), size=size)
     dls = emotion_dls(table, size=size, bs=bs, seed=seed, balanced=r.balanced, gray=p.in_chans == 1, stats=(list(inp.mean), list(inp.std)),
-                      **p.aug)
+                      votes=votes, **p.aug)
     model = create_dan(p.backbone, num_head=p.num_head, pretrained=p.pretrained if pretrained is None else pretrained, weights=weights,
                        in_chans=p.in_chans)
     if p.init: init_dan(model, p.init)
@@ -474,7 +475,8 @@ def train_dan(table:pd.DataFrame, # a table from `avatar_anomaly.data` (train an
     minutes = timed_fit(learn, lambda: learn.fit(epochs), progress, quiet=True)
     if out:
         save_dan(learn.model, out, preset=asdict(inp), dan_preset=dict(name=preset, **asdict(p)), reproduce=reproduce, **({'crop': crop} if crop else {}),
-                 training=training_card(learn, table, minutes, epochs=epochs, bs=bs, size=size, seed=seed))
+                 training=training_card(learn, table, minutes, epochs=epochs, bs=bs, size=size, seed=seed,
+                                        labels='FER+ vote draws' if votes else 'labels'))
     return learn
 
 # %% ../nbs/02_dan.ipynb #bc46baa3

@@ -27,14 +27,15 @@ from torchvision.transforms import v2 as tv
 # %% auto #0
 __all__ = ['EMOTIONS', 'RAFDB', 'FER2013', 'FER2013_FOLDERS', 'AFFECTNET7', 'AFFECTNET8', 'CKPLUS', 'FOLDER_NAMES',
            'FERPLUS_COLUMNS', 'TABLE_COLUMNS', 'IMAGE_EXTS', 'SPLIT_NAMES', 'GRAY_MODES', 'MIN_FACE_SIDE',
-           'CROP_CHECK_SIDE', 'WHOLE_IMAGE_NOTE', 'BLANK_STD', 'GRAY_STATS', 'DataNotFoundError', 'data_root',
-           'data_required', 'dataset_path', 'cache_dir', 'UnknownLabelError', 'LabelMap', 'ferplus_majority',
-           'emotion_table', 'is_image_file', 'read_folder_tree', 'write_image', 'read_rafdb', 'read_fer2013_csv',
-           'save_atomic', 'read_fer2013_folders', 'read_dataset', 'ImageError', 'pil_to_array', 'load_image', 'as_pil',
-           'image_size', 'map_report', 'check_images', 'Face', 'square_box', 'is_face_crop', 'FaceCropper',
-           'crop_table', 'calibrate_framing', 'cropper_for', 'study_resize', 'TorchvisionPolicy', 'train_aug',
-           'valid_aug', 'AlbumentationsTransform', 'TrainAlbumentations', 'ValidAlbumentations', 'RowImage',
-           'usable_rows', 'class_weights', 'emotion_dls', 'summarise_dataset']
+           'CROP_CHECK_SIDE', 'WHOLE_IMAGE_NOTE', 'BLANK_STD', 'GRAY_STATS', 'FERPLUS_EMOTION_COLUMNS',
+           'DataNotFoundError', 'data_root', 'data_required', 'dataset_path', 'cache_dir', 'UnknownLabelError',
+           'LabelMap', 'ferplus_majority', 'emotion_table', 'is_image_file', 'read_folder_tree', 'write_image',
+           'read_rafdb', 'read_fer2013_csv', 'save_atomic', 'read_fer2013_folders', 'read_dataset', 'ImageError',
+           'pil_to_array', 'load_image', 'as_pil', 'image_size', 'map_report', 'check_images', 'Face', 'square_box',
+           'is_face_crop', 'FaceCropper', 'crop_table', 'calibrate_framing', 'cropper_for', 'study_resize',
+           'TorchvisionPolicy', 'train_aug', 'valid_aug', 'AlbumentationsTransform', 'TrainAlbumentations',
+           'ValidAlbumentations', 'RowImage', 'usable_rows', 'class_weights', 'VoteLabel', 'emotion_dls',
+           'summarise_dataset']
 
 # %% ../nbs/00_data.ipynb #ffa67354
 class DataNotFoundError(FileNotFoundError):
@@ -639,6 +640,17 @@ def class_weights(table:pd.DataFrame, # table with a `label` column
     w = np.where(counts > 0, counts.sum()/np.maximum(counts, 1)/(counts > 0).sum(), 0.)
     return torch.tensor(w, dtype=torch.float32)
 
+# %% ../nbs/00_data.ipynb #a2a7c410
+FERPLUS_EMOTION_COLUMNS = [f'ferplus_{e}' for e in EMOTIONS]   # the FER+ vote columns of the seven emotions, in `EMOTIONS` order
+
+class VoteLabel:
+    "A training row's label drawn from its FER+ votes for the seven emotions at each use (validation rows, and rows without such votes, keep `label`)"
+    def __init__(self, seed:int=42): self.rng = np.random.default_rng(seed)
+    def __call__(self, row):
+        v = np.array([row.get(c, np.nan) for c in FERPLUS_EMOTION_COLUMNS], dtype=float)
+        if row.get('is_valid', False) or not np.isfinite(v).all() or v.sum() <= 0: return row['label']
+        return EMOTIONS[self.rng.choice(len(EMOTIONS), p=v/v.sum())]
+
 # %% ../nbs/00_data.ipynb #09587eae
 def emotion_dls(table:pd.DataFrame, # a table from one of the readers (or `crop_table`)
                 size:int=48, # side of the training images
@@ -654,15 +666,18 @@ def emotion_dls(table:pd.DataFrame, # a table from one of the readers (or `crop_
                 gray:bool=False, # one-channel images (FER2013) instead of RGB
                 stats=None, # normalisation (mean, std); default ImageNet for RGB, `GRAY_STATS` for gray
                 balanced:bool=False, # sample training items with inverse class frequency
-                seed:int=42, # seed for shuffling, sampling and augmentation
+                votes:bool=False, # training labels drawn from the FER+ votes at each use (`VoteLabel`); rows without votes keep `label`
+                seed:int=42, # seed for shuffling, sampling, augmentation and vote draws
                 **kwargs): # passed to `DataBlock.dataloaders` (e.g. `num_workers`, `device`)
     "fastai `DataLoaders` for the `train` and `valid` splits of `table`, with the study's augmentation"
     t = usable_rows(table, [train, valid]).assign(is_valid=lambda d: d.split == valid).reset_index(drop=True)
     for s in (train, valid):
         if not (t.split == s).any(): raise ValueError(f"no usable rows in split {s!r} (splits present: {sorted(set(table.split))})")
+    if votes and not set(FERPLUS_EMOTION_COLUMNS) <= set(t.columns):
+        raise ValueError(f"votes=True needs the FER+ vote columns ({', '.join(FERPLUS_EMOTION_COLUMNS)}): read FER2013 with its labels.csv")
     img_cls = PILImageBW if gray else PILImage
     dblock = DataBlock(blocks=(ImageBlock(img_cls), CategoryBlock(vocab=list(EMOTIONS), sort=False)),
-                       get_x=RowImage('L' if gray else 'RGB'), get_y=ColReader('label'), splitter=ColSplitter('is_valid'),
+                       get_x=RowImage('L' if gray else 'RGB'), get_y=VoteLabel(seed) if votes else ColReader('label'), splitter=ColSplitter('is_valid'),
                        item_tfms=[TrainAlbumentations(train_aug(size, resize, trivial, randaug, erasing, flip, affine, seed)),
                                   ValidAlbumentations(valid_aug(size, resize))],
                        batch_tfms=Normalize.from_stats(*(stats or (GRAY_STATS if gray else imagenet_stats))))

@@ -21,8 +21,8 @@ from .avatars import make_stylizer, dataset_avatars, sample_split
 # %% auto #0
 __all__ = ['MTCNN_THRESHOLDS', 'CROP_MAX_SIDE', 'NON_FACE_PICTURES', 'avatar_styles', 'style_stylizer', 'style_photos',
            'style_avatars', 'fer2013_photos', 'face_paths', 'avatar_crop_rule', 'avatar_crops', 'style_family',
-           'photo_crops', 'training_mix', 'train_avatar_reader', 'reader_scores', 'style_table', 'non_faces',
-           'whole_image_answers']
+           'photo_crops', 'training_mix', 'weak_avatars', 'train_avatar_reader', 'reader_scores', 'style_table',
+           'non_faces', 'whole_image_answers']
 
 # %% ../nbs/05_finetune.ipynb #23fb0fbb
 def avatar_styles() -> dict:
@@ -105,19 +105,29 @@ def training_mix(photo_sets:list, # reader tables of photos (train and valid spl
                  styles:list|None=None, # default: every style on the card
                  leave_out:str|None=None, # a family to leave out of train and valid
                  crop:dict|None=None, # default: `avatar_crop_rule()`
-                 photo_repeat:int=1): # copies of the photos in the mix
-    "The fine-tuning table: avatars of `photo_sets` in `styles` (minus `leave_out`'s) and the photos themselves"
+                 photo_repeat:int=1, # copies of the photos in the mix
+                 weak:list|None=None): # weakly labelled avatar sets added to train (`weak_avatars`), e.g. ['anime_danbooru']
+    "The fine-tuning table: avatars of `photo_sets` in `styles` (minus `leave_out`'s), the photos themselves, and `weak` sets"
     crop = crop or avatar_crop_rule()
     styles = [s for s in (styles or list(avatar_styles())) if leave_out is None or style_family(s) != leave_out]
     parts = [avatar_crops(style_avatars(p, s), crop) for p in photo_sets for s in styles]
     parts += [photo_crops(p).assign(style='photo') for p in photo_sets]*photo_repeat
+    parts += [weak_avatars(name, crop) for name in weak or []]
     return pd.concat(parts, ignore_index=True)
+
+def weak_avatars(name:str, # a dataset of avatars whose labels are search tags, e.g. 'anime_danbooru'
+                 crop:dict|None=None, # default: `avatar_crop_rule()`
+                 n:int|None=None): # a label-stratified sample of this many (None: all)
+    "Its images as training rows only (it is never a validation or test set), cropped like avatars, `label_from='search tag'`"
+    t = sample_split(read_dataset(dataset_path(name)).assign(split='train'), 'train', n)
+    return avatar_crops(t.assign(style=name, label_from='search tag'), crop or avatar_crop_rule())
 
 # %% ../nbs/05_finetune.ipynb #c353cef8
 def train_avatar_reader(table:pd.DataFrame, # from `training_mix`
                         out, # model file stem
                         epochs:int|None=None, # default: the recipe's
                         leave_out:str|None=None, # the family left out of `table` (goes on the card)
+                        weak:list|None=None, # the weakly labelled sets in `table` (goes on the card)
                         seed:int=42, # seed of data order, augmentation and heads
                         progress:bool=False,
                         reproduce:str=''): # the command, for the card
@@ -127,7 +137,8 @@ def train_avatar_reader(table:pd.DataFrame, # from `training_mix`
                       reproduce=reproduce)
     counts = table.groupby(['split', 'style']).size().unstack(0).fillna(0).astype(int)
     update_card(f"{out}.json", side='avatar', parent=preset.init, styles=sorted(set(table['style']) - {'photo'}), leave_out=leave_out,
-                labels='inherited from the source photo', data=sorted(set(table.source)), images=counts.to_dict())
+                labels='inherited from the source photo' + (f"; {', '.join(weak)}: search tags" if weak else ''), weak=weak or [],
+                data=sorted(set(table.source)), images=counts.to_dict())
     return learn
 
 # %% ../nbs/05_finetune.ipynb #c3ce6e7f

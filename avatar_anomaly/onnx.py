@@ -1,5 +1,6 @@
 """Emotion readers as self-contained ONNX files (resize and normalisation inside, dynamic batch, pinned opset, metadata to rebuild
-the reader), their parity with PyTorch on real face crops, and `OnnxEmotionPredictor`, the same predictor run by onnxruntime
+the reader) and the Siamese pair detectors (score inside), their parity with PyTorch on real face crops, and `OnnxEmotionPredictor`
+and `OnnxPairDetector`, the same predictor and detector run by onnxruntime
 
 Docs: https://avatar-anomaly.github.io/avatar_anomaly/onnx.html.md"""
 
@@ -21,13 +22,16 @@ from .data import EMOTIONS, pil_to_array, study_resize, cropper_for, square_box
 from .weights import CardError, CheckpointMismatchError, default_device, read_model_card, read_card
 from .backbones import Preset, preset_of, to_batch, predict_proba
 from .predict import DEFAULT_MODEL, EmotionPredictor, load_model
-from .siamese_v1 import FeaturePredictor, features, classifier
+from .siamese_v1 import FeaturePredictor, SiameseDetector, features, classifier
+from .check import load_detector
 
 # %% auto #0
-__all__ = ['ONNX_EXTRA', 'OPSET', 'ONNX_FORMAT', 'INPUT_NAME', 'OUTPUT_NAMES', 'ASTRONAUT_FACE', 'need', 'linear_taps',
-           'resize_crop', 'rgb_to_gray', 'ReaderGraph', 'reader_metadata_props', 'reader_onnx', 'export_onnx',
-           'onnx_session', 'reader_metadata', 'sample_crops', 'parity_tolerance', 'model_logits', 'onnx_outputs',
-           'torch_outputs', 'parity', 'OnnxReader', 'OnnxEmotionPredictor', 'OnnxFeaturePredictor', 'onnx_predictor',
+__all__ = ['ONNX_EXTRA', 'OPSET', 'ONNX_FORMAT', 'INPUT_NAME', 'OUTPUT_NAMES', 'ASTRONAUT_FACE', 'DETECTOR_FORMAT',
+           'DETECTOR_INPUTS', 'DETECTOR_OUTPUT', 'need', 'linear_taps', 'resize_crop', 'rgb_to_gray', 'ReaderGraph',
+           'reader_metadata_props', 'reader_onnx', 'write_atomic', 'export_onnx', 'open_session', 'onnx_session',
+           'reader_metadata', 'sample_crops', 'parity_tolerance', 'model_logits', 'onnx_outputs', 'torch_outputs',
+           'parity', 'ScoreGraph', 'detector_onnx', 'export_detector_onnx', 'OnnxPairDetector', 'detector_parity',
+           'sample_pairs', 'OnnxReader', 'OnnxEmotionPredictor', 'OnnxFeaturePredictor', 'onnx_predictor', 'onnx_twin',
            'use_onnx']
 
 # %% ../nbs/09a_onnx.ipynb #d6c04328
@@ -143,6 +147,13 @@ def reader_onnx(model:nn.Module, # an emotion model in eval mode
     onnx.checker.check_model(m, full_check=True)
     return m.SerializeToString()
 
+def write_atomic(out:Path, # the file
+                 data:bytes): # its bytes
+    "Write `data` to `out` through a temporary file beside it, so that a dying process leaves no half file; returns `out`"
+    if not out.parent.is_dir(): raise FileNotFoundError(f"{out}: no folder {out.parent}")
+    tmp = out.with_name(f'.{out.name}.tmp'); tmp.write_bytes(data); os.replace(tmp, out)
+    return out
+
 def export_onnx(model:str|Path=DEFAULT_MODEL, # model file or shipped model name (any card format `load_model` knows)
                 out:str|Path|None=None, # the file to write (default: NAME.onnx in the working folder)
                 opset:int=OPSET, # ONNX opset
@@ -151,16 +162,16 @@ def export_onnx(model:str|Path=DEFAULT_MODEL, # model file or shipped model name
     stem, _ = read_model_card(model)
     net, card = load_model(stem, 'cpu')
     out = Path(out or f'{stem.name}.onnx')
-    if not out.parent.is_dir(): raise FileNotFoundError(f"{out}: no folder {out.parent}")
-    data = reader_onnx(net, card, stem.name, tta, opset)
-    tmp = out.with_name(f'.{out.name}.tmp'); tmp.write_bytes(data); os.replace(tmp, out)
-    return out
+    return write_atomic(out, reader_onnx(net, card, stem.name, tta, opset))
 
 # %% ../nbs/09a_onnx.ipynb #5ad5177c
-def onnx_session(src:str|Path|bytes, # an exported reader: file or bytes
+def open_session(src:str|Path|bytes, # an exported file or its bytes
+                 inputs:list, # the `(name, type)` of each input it must have
+                 outputs:tuple, # the names of its outputs, in order
+                 kind:str, # what it must be, for errors: 'reader' or 'detector'
                  threads:int|None=None, # intra-op threads (default: PyTorch's, `torch.get_num_threads()`)
                  device=None): # 'cuda' uses onnxruntime's CUDA provider when it has one (default: see `default_device`)
-    "An onnxruntime `InferenceSession` of an exported reader; files that are not one raise an error that names them"
+    "An onnxruntime `InferenceSession` with these inputs and outputs; anything else raises an error that names the file"
     ort = need('onnxruntime')
     what = 'ONNX bytes' if isinstance(src, bytes) else str(src)
     if not isinstance(src, bytes):
@@ -173,10 +184,16 @@ def onnx_session(src:str|Path|bytes, # an exported reader: file or bytes
     except Exception as e:   # onnxruntime's own error types (InvalidProtobuf, Fail, ...) have no common public base
         raise CheckpointMismatchError(f"{what}: not an ONNX model onnxruntime can load ({str(e).strip().splitlines()[0][:300]})") from None
     ins, outs = [(i.name, i.type) for i in s.get_inputs()], [o.name for o in s.get_outputs()]
-    if ins != [(INPUT_NAME, 'tensor(uint8)')] or tuple(outs) != OUTPUT_NAMES:
-        raise CardError(f"{what}: inputs {ins} and outputs {outs}, not an avatar_anomaly reader's "
-                        f"({INPUT_NAME} uint8 → {', '.join(OUTPUT_NAMES)}); export one with `avatar-anomaly export`")
+    if ins != list(inputs) or tuple(outs) != tuple(outputs):
+        raise CardError(f"{what}: inputs {ins} and outputs {outs}, not an avatar_anomaly {kind}'s "
+                        f"({', '.join(n for n, _ in inputs)} → {', '.join(outputs)}); export one with `avatar-anomaly export`")
     return s
+
+def onnx_session(src:str|Path|bytes, # an exported reader: file or bytes
+                 threads:int|None=None, # intra-op threads (default: PyTorch's, `torch.get_num_threads()`)
+                 device=None): # 'cuda' uses onnxruntime's CUDA provider when it has one (default: see `default_device`)
+    "An onnxruntime `InferenceSession` of an exported reader; files that are not one raise an error that names them"
+    return open_session(src, [(INPUT_NAME, 'tensor(uint8)')], OUTPUT_NAMES, 'reader', threads, device)
 
 def reader_metadata(session, # from `onnx_session`
                     what:str='the ONNX model'): # its name, for errors
@@ -254,6 +271,87 @@ def parity(model:str|Path, # the PyTorch model: name or file
     return dict(n=len(crops), logits=float(np.abs(zo - zt).max()), probs=float(np.abs(po - pt).max()),
                 features_rel=float(np.abs(fo - ft).max()/max(np.abs(ft).max(), 1e-12)))
 
+# %% ../nbs/09a_onnx.ipynb #3c54b6d3
+DETECTOR_FORMAT = 'avatar_anomaly.onnx-detector/1'   # the `avatar_anomaly.format` metadata value of an exported pair detector
+DETECTOR_INPUTS, DETECTOR_OUTPUT = ('real', 'avatar'), 'score'
+
+class ScoreGraph(nn.Module):
+    "A pair model with its score: real-face and avatar feature vectors `[N, C]` → anomaly scores `[N]`"
+    def __init__(self, model:nn.Module): # a pair model (`SiameseV1`, `SiameseV2`) in eval mode
+        super().__init__(); self.model = model
+    def forward(self, real, avatar): return self.model.score(self.model(real, avatar))
+
+def detector_onnx(detector:SiameseDetector, # a Siamese detector: its pair model and card
+                  opset:int=OPSET): # ONNX opset
+    "The serialised, checked ONNX model of a detector's pair model, score included, with the detector card in its metadata"
+    onnx = need('onnx')
+    cfg = detector.card['model']['config']
+    graph = ScoreGraph(detector.model.cpu().eval())
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)   # torch's note that this is the older exporter (see above)
+        torch.onnx.export(graph, (torch.zeros(2, cfg['n_real']), torch.zeros(2, cfg['n_avatar'])), buf, dynamo=False, opset_version=opset,
+                          input_names=list(DETECTOR_INPUTS), output_names=[DETECTOR_OUTPUT],
+                          dynamic_axes={n: {0: 'batch'} for n in (*DETECTOR_INPUTS, DETECTOR_OUTPUT)})
+    m = onnx.load_from_string(buf.getvalue())
+    props = {'avatar_anomaly.format': DETECTOR_FORMAT, 'detector': detector.name, 'threshold': json.dumps(detector.threshold),
+             'encoders': json.dumps(dict(zip(DETECTOR_INPUTS, detector.encoders))), 'opset': str(opset),
+             'inputs': (f"real: float32 [batch, {cfg['n_real']}], the real face's features by the `real` encoder; avatar: float32 "
+                        f"[batch, {cfg['n_avatar']}] by the `avatar` encoder (the `features` output of the exported readers)"),
+             'output': "score: float32 [batch]; an anomaly when score >= threshold",
+             'exported_by': f"avatar_anomaly {__version__}, torch {torch.__version__} (TorchScript exporter)", 'card': json.dumps(detector.card)}
+    for k, v in props.items(): m.metadata_props.add(key=k, value=v)
+    m.doc_string = f"avatar_anomaly pair detector {detector.name}: two face feature vectors in, an anomaly score out"
+    onnx.checker.check_model(m, full_check=True)
+    return m.SerializeToString()
+
+def export_detector_onnx(name:str|None=None, # 'siamese-v1' or 'siamese-v2' (default: the checker's, if it is one of them)
+                         out:str|Path|None=None, # the file to write (default: NAME.onnx in the working folder)
+                         opset:int=OPSET): # ONNX opset
+    "Write a Siamese detector to an ONNX file (score inside, card in the metadata); returns the path"
+    det = load_detector(name)
+    if not isinstance(det, SiameseDetector):
+        raise ValueError(f"{det.name} has no network to export (it compares the readers' probabilities): export the readers")
+    return write_atomic(Path(out or f'{det.name}.onnx'), detector_onnx(det, opset))
+
+# %% ../nbs/09a_onnx.ipynb #987fde2f
+class OnnxPairDetector:
+    "A `PairDetector` run by onnxruntime: an exported Siamese detector (file or bytes) with its name, encoders and threshold"
+    def __init__(self, src:str|Path|bytes, # an exported detector
+                 threshold:float|None=None, # default: the one in the file (the detector card's)
+                 threads:int|None=None): # onnxruntime's intra-op threads (default: PyTorch's)
+        what = 'ONNX bytes' if isinstance(src, bytes) else str(src)
+        self.session = open_session(src, [(n, 'tensor(float)') for n in DETECTOR_INPUTS], (DETECTOR_OUTPUT,), 'detector', threads, 'cpu')
+        props = self.session.get_modelmeta().custom_metadata_map
+        if props.get('avatar_anomaly.format') != DETECTOR_FORMAT:
+            raise CardError(f"{what}: no '{DETECTOR_FORMAT}' in its metadata: not a pair detector exported by avatar_anomaly")
+        enc = json.loads(props['encoders'])
+        self.name, self.card, self.encoders = props['detector'], json.loads(props['card']), (enc['real'], enc['avatar'])
+        self.threshold = float(json.loads(props['threshold']) if threshold is None else threshold)
+
+    def scores(self, real:dict, avatar:dict) -> np.ndarray:
+        "Anomaly scores of pairs of reader outputs (their `features`)"
+        x = {n: np.ascontiguousarray(d['features'], np.float32) for n, d in zip(DETECTOR_INPUTS, (real, avatar))}
+        return self.session.run([DETECTOR_OUTPUT], x)[0]
+
+def detector_parity(detector:SiameseDetector, # the PyTorch detector
+                    src:str|Path|bytes, # its export
+                    real:np.ndarray, avatar:np.ndarray, # `[N, C]` feature vectors of the pairs
+                    threads:int|None=None): # onnxruntime threads
+    "Largest |Δ score| between onnxruntime and PyTorch on the pairs `(real[i], avatar[i])`, at batch N and batch 1"
+    od = OnnxPairDetector(src, threads=threads)
+    want = detector.scores(dict(features=real), dict(features=avatar))
+    one = np.concatenate([od.scores(dict(features=real[i:i + 1]), dict(features=avatar[i:i + 1])) for i in range(len(real))])
+    return dict(n=len(real), score=float(np.abs(od.scores(dict(features=real), dict(features=avatar)) - want).max()),
+                score_bs1=float(np.abs(one - want).max()))
+
+def sample_pairs(detector # a detector (its `encoders`)
+                ) -> tuple:
+    "`(real, avatar)` feature vectors of `sample_crops` pairs (each crop and the next) by the detector's encoders: inputs that need no dataset"
+    crops = sample_crops()
+    return tuple(FeaturePredictor(enc, detect=False, device='cpu').encode(cs)[0]
+                 for enc, cs in zip(detector.encoders, (crops, crops[1:] + crops[:1])))
+
 # %% ../nbs/09a_onnx.ipynb #cd8d938e
 class OnnxReader:
     "What the onnxruntime predictors share: the session of an exported reader, its metadata and card, the face cropper, `encode`"
@@ -297,13 +395,18 @@ def onnx_predictor(pred:EmotionPredictor, # a PyTorch predictor
     return cls(reader_onnx(pred.model, pred.card, getattr(pred, 'name', ''), pred.tta), bs=pred.bs, tta=pred.tta, device=pred.device,
                threads=threads, cropper=pred.cropper)
 
-def use_onnx(obj, # an object holding `EmotionPredictor`s as attributes, e.g. an `AnomalyChecker`
+def onnx_twin(x, # an `EmotionPredictor` or a `SiameseDetector`
+              threads:int|None=None): # onnxruntime threads
+    "The onnxruntime twin of a predictor (`onnx_predictor`) or of a Siamese detector (`OnnxPairDetector` of its export, same threshold)"
+    return onnx_predictor(x, threads) if isinstance(x, EmotionPredictor) else OnnxPairDetector(detector_onnx(x), x.threshold, threads)
+
+def use_onnx(obj, # an object holding `EmotionPredictor`s (and maybe a `SiameseDetector`) as attributes, e.g. an `AnomalyChecker`
              threads:int|None=None): # onnxruntime threads
-    "`obj` with each `EmotionPredictor` attribute run by onnxruntime (see `onnx_predictor`); a predictor shared by two attributes stays shared"
+    "`obj` with each `EmotionPredictor` and `SiameseDetector` attribute run by onnxruntime (see `onnx_twin`); one shared by two attributes stays shared"
     done = {}
     for k, v in list(getattr(obj, '__dict__', {}).items()):
-        if isinstance(v, EmotionPredictor):
-            if id(v) not in done: done[id(v)] = onnx_predictor(v, threads)
+        if isinstance(v, (EmotionPredictor, SiameseDetector)):
+            if id(v) not in done: done[id(v)] = onnx_twin(v, threads)
             setattr(obj, k, done[id(v)])
-    if not done: raise TypeError(f"a {type(obj).__name__} holds no EmotionPredictor to run with onnxruntime")
+    if not done: raise TypeError(f"a {type(obj).__name__} holds no EmotionPredictor or Siamese detector to run with onnxruntime")
     return obj

@@ -20,8 +20,8 @@ from .data import EMOTIONS, cache_dir
 # %% auto #0
 __all__ = ['MODELS_DIR', 'CARDS_DIR', 'WEIGHTS_ENV', 'WeightsUnavailableError', 'CheckpointMismatchError', 'CardError',
            'hub_reachable', 'default_device', 'weights_dirs', 'find_weights', 'load_checkpoint', 'state_dict_of',
-           'read_state_dict', 'load_state_dict_strict', 'write_model_files', 'resolve_model_path', 'read_model_card',
-           'fill_model', 'card_file', 'read_card', 'write_card', 'update_card', 'local_weights']
+           'read_state_dict', 'load_state_dict_strict', 'main_process', 'write_model_files', 'resolve_model_path',
+           'read_model_card', 'fill_model', 'card_file', 'read_card', 'write_card', 'update_card', 'local_weights']
 
 # %% ../nbs/00a_weights.ipynb #ecac8601
 class WeightsUnavailableError(RuntimeError):
@@ -122,10 +122,15 @@ def load_state_dict_strict(model:nn.Module, # the model to fill
     return model
 
 # %% ../nbs/00a_weights.ipynb #4210b268
+def main_process() -> bool:
+    "Is this the process that writes files: the only one, or rank 0 of a data-parallel run (`torchrun`, `accelerate launch` set `RANK`)?"
+    return int(os.environ.get('RANK', 0)) == 0
+
 def write_model_files(model:nn.Module, # any model
                       path:str|Path, # file name without suffix (`.safetensors` and `.json` are added)
                       card:dict): # the model card
-    "Write the weights to `path.safetensors` and `card` to `path.json`; returns the card"
+    "Write the weights to `path.safetensors` and `card` to `path.json` (in the main process only: see `main_process`); returns the card"
+    if not main_process(): return card
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(path.with_suffix('.safetensors')), metadata={'format': 'pt'})

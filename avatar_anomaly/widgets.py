@@ -14,8 +14,11 @@ from .avatars import make_stylizer
 from .check import AnomalyChecker
 
 # %% auto #0
-__all__ = ['DEMO_DIR', 'DEMO_PHOTOS', 'DEMO_TOON', 'DEMO_AVATARS', 'LABEL_APP_ENV', 'demo_images', 'show_check', 'run_demo',
-           'key_catcher', 'png_bytes', 'progress_text', 'LabelingTool', 'label_tool', 'app_notebook', 'label_app']
+__all__ = ['DEMO_DIR', 'DEMO_PHOTOS', 'DEMO_TOON', 'DEMO_AVATARS', 'SIDES', 'VIDEO_EXTS', 'DEMO_VIDEO', 'CHECK_APP_ENV',
+           'CHECK_PICKS', 'UPLOADED', 'LABEL_APP_ENV', 'demo_images', 'show_check', 'run_demo', 'input_kind',
+           'save_upload', 'demo_videos', 'check_examples', 'face_view', 'image_png', 'verdict_spans', 'frame_at',
+           'check_inputs', 'emotions_html', 'result_html', 'CheckTool', 'check_app', 'app_notebook', 'key_catcher',
+           'png_bytes', 'progress_text', 'LabelingTool', 'label_tool', 'label_app']
 
 # %% ../nbs/10_widgets.ipynb #41a02675
 DEMO_DIR = Path(str(files('avatar_anomaly')))/'demo'   # the demo photos and their licence (LICENSE.md)
@@ -53,12 +56,299 @@ def run_demo(checker:AnomalyChecker|None=None, # default: `AnomalyChecker()` (th
     if out: fig.savefig(out, dpi=100, bbox_inches='tight')
     return results, fig
 
-# %% ../nbs/10_widgets.ipynb #ff74748f
-import functools, html, io, json, os
-from importlib.resources import files
+# %% ../nbs/10_widgets.ipynb #ab12cd02
+import functools, html, io, json, os, re, shutil, tempfile, time, weakref, zlib
 
 import ipywidgets as W
-from .data import as_pil
+import numpy as np
+from PIL import ImageDraw
+from . import __version__
+from .data import IMAGE_EXTS, ImageError, as_pil, cache_dir
+from .live import (VideoError, LiveSummary, StageTimer, anomaly_spans, check_stream, face_frames, live_text, plot_timeline,
+                                 probe_video, video_frames, write_video)
+
+# %% ../nbs/10_widgets.ipynb #ab12cd07
+SIDES = ('real', 'avatar')
+VIDEO_EXTS = ('.mp4', '.m4v', '.mov', '.mkv', '.webm', '.avi')   # what the check tool takes as a video
+
+def input_kind(x, # a PIL image, a uint8 array, or an image or video file
+               name:str|None=None # what to call it in the message (default: the file)
+              ) -> str:
+    "'image' or 'video'; a file of any other kind is an `ImageError` naming it"
+    if not isinstance(x, (str, Path)): return 'image'
+    suffix = Path(x).suffix.lower()
+    if suffix in VIDEO_EXTS: return 'video'
+    if suffix in IMAGE_EXTS: return 'image'
+    raise ImageError(f"{name or x}: neither an image ({' '.join(IMAGE_EXTS)}) nor a video ({' '.join(VIDEO_EXTS)})")
+
+def save_upload(upload:dict, # one file of a `W.FileUpload`'s value: `name` and `content`
+                folder) -> Path: # where to write it
+    "Write an uploaded file into `folder` under its own name (any folders in the name dropped); returns its path"
+    name = Path(str(upload['name']).replace('\\', '/')).name.strip() or 'upload'
+    p = Path(folder)/name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(bytes(upload['content']))
+    return p
+
+# %% ../nbs/10_widgets.ipynb #ab12cd05
+DEMO_VIDEO = dict(fps=5, seconds=4, size=(320, 240))   # the demo video pair: short and small, so that it checks in seconds on a CPU
+
+def demo_videos(folder=None # where to write them (default: the cache, `cache_dir('demo', ...)`, one folder per version and setting)
+               ) -> dict:
+    "The demo video pair, written once: `real` (her smiling photo for the whole clip) and `avatar` (the avatar of that photo, then from halfway the avatar of her neutral photo)"
+    tag = zlib.crc32(repr((__version__, DEMO_VIDEO, DEMO_TOON, DEMO_PHOTOS)).encode())
+    folder = Path(folder) if folder else cache_dir('demo', f'video-{tag:08x}')
+    paths = dict(real=folder/'demo_real.mp4', avatar=folder/'demo_avatar.mp4')
+    if all(p.is_file() for p in paths.values()): return paths
+    folder.mkdir(parents=True, exist_ok=True)
+    im, fps = demo_images(), DEMO_VIDEO['fps']
+    n = fps*DEMO_VIDEO['seconds']
+    faces = dict(real=[(im['real'], n)], avatar=[(im['kept'], n//2), (im['mismatched'], n - n//2)])
+    for k, p in paths.items():
+        tmp = p.with_name(f'.{os.getpid()}-{p.name}')   # written aside, then moved: a reader never sees half a video
+        write_video(tmp, face_frames(faces[k], size=DEMO_VIDEO['size'], drift=0), fps=fps)
+        os.replace(tmp, p)
+    return paths
+
+def check_examples(video_folder=None # see `demo_videos`
+                  ) -> dict:
+    "The check tool's examples, by name: the demo photos and their avatars (PIL images) and the demo video pair (files)"
+    im, v = demo_images(), demo_videos(video_folder)
+    return {'her smiling photo': im['real'], 'her neutral photo': im['other'], DEMO_AVATARS[0]: im['kept'], DEMO_AVATARS[1]: im['mismatched'],
+            'video: her smiling photo': v['real'], 'video: the avatar of her smiling photo, then of her neutral photo': v['avatar']}
+
+# %% ../nbs/10_widgets.ipynb #ab12cd10
+def face_view(img, # the image or frame (PIL)
+              box=None, # the face's (x1, y1, x2, y2), drawn when given
+              side:int=240, # the longer side of the view
+              around:float|None=None): # show only the face and this many box sides around it (None: the whole image)
+    "A copy of `img` (or of the part around the face) shrunk to `side`, the face box drawn on it"
+    im = as_pil(img).convert('RGB')
+    if box is not None and around is not None:
+        x1, y1, x2, y2 = box
+        m = around*max(x2 - x1, y2 - y1)
+        c = tuple(round(v) for v in (max(0, x1 - m), max(0, y1 - m), min(im.width, x2 + m), min(im.height, y2 + m)))
+        im, box = im.crop(c), (x1 - c[0], y1 - c[1], x2 - c[0], y2 - c[1])
+    s = side/max(im.size)
+    im = im.resize((max(1, round(im.width*s)), max(1, round(im.height*s))), Image.Resampling.BILINEAR)
+    if box is not None: ImageDraw.Draw(im).rectangle([v*s for v in box], outline=(255, 215, 0), width=max(2, side//80))
+    return im
+
+def image_png(img) -> bytes:
+    "A PIL image (or a matplotlib figure, closed after) as PNG bytes"
+    buf = io.BytesIO()
+    if isinstance(img, Image.Image): img.save(buf, format='PNG')
+    else:
+        import matplotlib.pyplot as plt
+        img.savefig(buf, format='png', dpi=80); plt.close(img)
+    return buf.getvalue()
+
+def verdict_spans(timeline # `LiveSummary.timeline()`: `time`, `anomaly`, `since`
+                 ) -> list:
+    "`(start, end, verdict)` covering the whole timeline: the live anomalies and the consistent stretches between them"
+    if not len(timeline): return []
+    t = timeline.time.to_numpy(float)
+    end = float(t[-1] + (float(np.median(np.diff(t))) if len(t) > 1 else 0.))
+    out, at = [], float(t[0])
+    for s, e in anomaly_spans(timeline):
+        if s > at: out.append((round(at, 4), s, 'consistent'))
+        out.append((s, e, 'ANOMALY')); at = e
+    if at < end: out.append((round(at, 4), round(end, 4), 'consistent'))
+    return out
+
+def frame_at(path, # video file
+             t:float): # seconds
+    "The first frame of a video at or after `t` seconds (the last frame when none is)"
+    frame = None
+    for ft, frame in video_frames(path):
+        if ft >= t - 1e-6: break
+    return frame
+
+# %% ../nbs/10_widgets.ipynb #ab12cd13
+def _name_sides(text:str, names:tuple) -> str:
+    "A checker's error with the files named: 'avatar: no face found' → 'avatar (blank.png): no face found'"
+    for side, n in zip(('real image', 'avatar'), names): text = re.sub(rf'(^|; ){side}: ', lambda m: f"{m.group(1)}{side} ({n}): ", text)
+    return text
+
+def _check_images(real, avatar, checker:AnomalyChecker, names:tuple, face_side:int) -> dict:
+    "`check_inputs` of two images"
+    r = checker.check(real, avatar)
+    return dict(kind='image', verdict=r.verdict, result=r, message=_name_sides(r.error, names) if r.error else None, notes=r.notes,
+                faces=[(f"{s}: {n}", face_view(x, b, face_side)) for s, n, x, b in zip(SIDES, names, (real, avatar), (r.real_box, r.avatar_box))],
+                emotions=[(s, p) for s, p in zip(SIDES, (r.real_probs, r.avatar_probs)) if p], score=r.score, threshold=checker.threshold)
+
+def _check_videos(real, avatar, checker:AnomalyChecker, names:tuple, face_side:int, max_seconds:float) -> dict:
+    "`check_inputs` of two videos: refused when longer than `max_seconds`, else checked pair by pair"
+    for p, n in zip((real, avatar), names):
+        d = probe_video(p)['duration']
+        if d is None or d > max_seconds:
+            raise VideoError(f"{p}: {'no duration in the file' if d is None else f'{d:.1f} s long'}; the app checks videos of up to "
+                             f"{max_seconds:g} s (`avatar-anomaly check --video REAL AVATAR` takes any length)")
+    timer = StageTimer()
+    live, results = LiveSummary(checker.threshold, timer), []
+    for r in check_stream(video_frames(real), video_frames(avatar), checker, timer=timer): live.add(r); results.append(r)
+    if not results: raise VideoError(f"{real}: no frame of it has a frame of {avatar} near it in time")
+    summary, tl = live.summary(), live.timeline()
+    spans = summary['anomalies']
+    longest = summary['longest_anomaly']
+    at = (min(results, key=lambda r: abs(r.time - longest['start'])) if longest else
+          next((r for r in results[len(results)//2:] + results if not r.error), results[len(results)//2]))
+    checked = [r for r in results if not r.error]
+    return dict(kind='video', verdict='error' if not checked else 'ANOMALY' if spans else 'consistent', result=live, summary=summary,
+                message=None if checked else f"no frame pair could be checked: {'; '.join(summary['errors'])}", notes=[],
+                faces=[(f"{s}: {n} at {t:.2f} s", face_view(frame_at(p, t), b, face_side, around=0.5))
+                       for s, n, p, t, b in zip(SIDES, names, (real, avatar), (at.time, at.avatar_time), (at.real_box, at.avatar_box))],
+                emotions=[(s, p) for s, p in zip(SIDES, (at.real_probs, at.avatar_probs)) if p], score=at.score, threshold=checker.threshold,
+                at=at.time, text=live_text(summary), over_time=verdict_spans(tl),
+                timeline=image_png(plot_timeline(tl, checker.threshold)))
+
+def check_inputs(real, # the real face: a PIL image or uint8 array, or an image or video file
+                 avatar, # the avatar: the same kinds (two images or two videos)
+                 checker:AnomalyChecker, # the detector
+                 names:tuple|None=None, # what to call them in messages (default: the file names, or 'real' and 'avatar')
+                 max_seconds:float=60., # longer videos are refused (the `check --video` command takes any length)
+                 face_side:int=240 # the longer side of the face views
+                ) -> dict:
+    "What the check tool shows: `kind` ('image', 'video' or 'error'), `verdict`, `message`, `notes`, `faces`, `emotions`, and for videos the summary `text`, `over_time` and the `timeline` PNG; bad input gives kind 'error' and a message naming the file"
+    names = tuple(names or (Path(x).name if isinstance(x, (str, Path)) else s for s, x in zip(SIDES, (real, avatar))))
+    paths = {str(x): n for x, n in zip((real, avatar), names) if isinstance(x, (str, Path))}
+    try:
+        kinds = [input_kind(x, n) for x, n in zip((real, avatar), names)]
+        if kinds[0] != kinds[1]: raise ImageError(f"{names[0]} is {'an' if kinds[0] == 'image' else 'a'} {kinds[0]} and {names[1]} "
+                                                  f"{'an' if kinds[1] == 'image' else 'a'} {kinds[1]}: give two images or two videos")
+        return (_check_images(real, avatar, checker, names, face_side) if kinds[0] == 'image' else
+                _check_videos(real, avatar, checker, names, face_side, max_seconds))
+    except ImageError as e:   # unreadable files (VideoError too): the message names the file as the user knows it
+        msg = str(e)
+        for p, n in sorted(paths.items(), key=lambda kv: -len(kv[0])): msg = msg.replace(p, n)
+        return dict(kind='error', verdict='error', message=msg, notes=[], faces=[], emotions=[])
+
+# %% ../nbs/10_widgets.ipynb #ab12cd16
+def emotions_html(side:str, # 'real' or 'avatar'
+                  probs:dict, # emotion → probability
+                  top:int=3): # how many emotions to list
+    "The `top` emotions of one side with their probabilities, as bars"
+    rows = ''.join(f"<tr><td>{e}</td><td><div style='background:#4a7fb0;height:10px;width:{round(100*p)}px'></div></td><td>{p:.2f}</td></tr>"
+                   for e, p in sorted(probs.items(), key=lambda kv: -kv[1])[:top])
+    return f"<table class='aa-emotions aa-{side}-emotions'><caption style='text-align:left'><b>{side}</b></caption>{rows}</table>"
+
+def result_html(out:dict # `check_inputs`' result
+               ) -> str:
+    "The verdict, both sides' emotions, the notes and the error of a check (and for videos the verdict over time and the summary) as HTML"
+    v = out['verdict']
+    color = dict(ANOMALY='crimson', consistent='seagreen').get(v, 'darkorange')
+    score = '' if out.get('score') is None else f" (score {out['score']:.2f}, threshold {out['threshold']:.2f}{', at %.2f s' % out['at'] if 'at' in out else ''})"
+    parts = [f"<div class='aa-verdict' style='font-size:1.6em;font-weight:bold;color:{color}'>{v}</div>"
+             + (f"<div class='aa-score'>{score.strip(' ()')}</div>" if score else '')]
+    if out['emotions']: parts.append(f"<div style='display:flex;gap:24px'>{''.join(emotions_html(s, p) for s, p in out['emotions'])}</div>")
+    if out.get('over_time'):
+        spans = ' · '.join(f"<span style='color:{'crimson' if v == 'ANOMALY' else 'seagreen'}'>{s:.2f}–{e:.2f} s {v}</span>"
+                           for s, e, v in out['over_time'])
+        parts.append(f"<div class='aa-over-time'><b>over time:</b> {spans}</div>")
+    if out.get('text'): parts.append(f"<pre class='aa-summary' style='white-space:pre-wrap'>{html.escape(out['text'])}</pre>")
+    if out['message']: parts.append(f"<div class='aa-error' style='color:darkorange'>{html.escape(out['message'])}</div>")
+    parts += [f"<div class='aa-note'>{html.escape(n)}</div>" for n in out['notes']]
+    return '\n'.join(parts)
+
+# %% ../nbs/10_widgets.ipynb #ab12cd19
+CHECK_APP_ENV = 'AVATAR_ANOMALY_CHECK_APP'   # names the JSON file of `CheckTool` arguments (`detector`, `max_seconds`) that the check app reads
+CHECK_PICKS = ('her smiling photo', DEMO_AVATARS[0])   # what the tool shows picked at first
+UPLOADED = 'uploaded: '   # an uploaded file's name in its side's list
+
+class CheckTool:
+    "Check a pair in the browser: the real face and the avatar, each an example or an uploaded image or short video; a thin view over `check_inputs`"
+    def __init__(self, checker:AnomalyChecker|None=None, # the detector (default: `AnomalyChecker(detector=detector)`, made at the first check)
+                 examples:dict|None=None, # name → PIL image or file (default: `check_examples()`)
+                 detector:str|None=None, # the detector's name when `checker` is None (default: the checker card's)
+                 max_seconds:float=60., # longer videos are refused
+                 face_side:int=240): # the longer side of the face views, in pixels
+        self._checker, self.detector, self.max_seconds, self.face_side = checker, detector, max_seconds, face_side
+        self.examples = check_examples() if examples is None else examples
+        self.folder = Path(tempfile.mkdtemp(prefix='avatar_anomaly_uploads_'))   # uploads are written here: videos are read from files
+        weakref.finalize(self, shutil.rmtree, self.folder, True)
+        names = list(self.examples)
+        self.pick = {s: W.Dropdown(options=names, value=p if p in names else names[0], description=s, layout=W.Layout(width='460px'))
+                     for s, p in zip(SIDES, CHECK_PICKS)}
+        self.upload = {s: W.FileUpload(accept=','.join(('image/*', 'video/*') + IMAGE_EXTS + VIDEO_EXTS), multiple=False,
+                                       description=f'upload {s}', layout=W.Layout(width='160px')) for s in SIDES}
+        self.uploaded = {}   # side → (name, path) of its last upload
+        for s in SIDES:
+            self.pick[s].add_class(f'aa-pick-{s}'); self.upload[s].add_class(f'aa-upload-{s}')
+            self.upload[s].observe(functools.partial(self._on_upload, s), 'value')
+        self.button = W.Button(description='Check', button_style='primary', icon='check')
+        self.button.add_class('aa-check-button')
+        self.button.on_click(lambda _: self.check())
+        self.status = W.HTML()
+        self.faces = [W.Image(format='png', layout=W.Layout(max_width=f'{face_side}px', display='none')) for _ in SIDES]
+        self.captions = [W.HTML(layout=W.Layout(width=f'{face_side}px')) for _ in SIDES]   # a long name wraps under its face
+        for s, im in zip(SIDES, self.faces): im.add_class(f'aa-{s}-face')
+        self.result = W.HTML()
+        self.result.add_class('aa-result')
+        self.timeline = W.Image(format='png', layout=W.Layout(max_width='720px', display='none'))
+        self.timeline.add_class('aa-timeline')
+        self.widget = W.VBox([*(W.HBox([self.pick[s], self.upload[s]]) for s in SIDES), W.HBox([self.button, self.status]),
+                              W.HBox([W.VBox([f, c]) for c, f in zip(self.captions, self.faces)]), self.result, self.timeline])
+        self.widget.add_class('aa-check')
+
+    @property
+    def checker(self) -> AnomalyChecker:
+        "The detector, made when first needed"
+        if self._checker is None: self._checker = AnomalyChecker(detector=self.detector)
+        return self._checker
+
+    def _on_upload(self, side:str, change):
+        if not change.new: return
+        f = change.new[0]
+        p = save_upload(f, self.folder/side)
+        name = UPLOADED + p.name
+        self.uploaded[side] = (name, p)
+        self.pick[side].options = [*self.examples, name]
+        self.pick[side].value = name
+
+    def source(self, side:str) -> tuple:
+        "`(name, image or file)` of what `side` shows picked"
+        name = self.pick[side].value
+        if side in self.uploaded and name == self.uploaded[side][0]: return name.removeprefix(UPLOADED), self.uploaded[side][1]
+        return name, self.examples[name]
+
+    def check(self) -> dict:
+        "Check the pair picked and show the result"
+        (rn, real), (an, avatar) = (self.source(s) for s in SIDES)
+        self.status.value, self.button.disabled = '<i>checking…</i>', True
+        t0 = time.perf_counter()
+        try: out = check_inputs(real, avatar, self.checker, (rn, an), self.max_seconds, self.face_side)
+        finally: self.button.disabled = False
+        self.show(out)
+        self.status.value = f"<span class='aa-status'>checked in {time.perf_counter() - t0:.1f} s</span>"
+        return out
+
+    def show(self, out:dict):
+        "Show a `check_inputs` result"
+        for i, (c, f) in enumerate(zip(self.captions, self.faces)):
+            cap, im = out['faces'][i] if i < len(out['faces']) else ('', None)
+            c.value, f.value = html.escape(cap), image_png(im) if im is not None else b''
+            f.layout.display = None if im is not None else 'none'
+        self.result.value = result_html(out)
+        self.timeline.value = out.get('timeline') or b''
+        self.timeline.layout.display = None if out.get('timeline') else 'none'
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+def check_app(config=None, # a JSON file of `CheckTool` arguments (default: the file `$AVATAR_ANOMALY_CHECK_APP` names; none: the defaults)
+              **kwargs) -> CheckTool: # more `CheckTool` arguments (over the file's)
+    "The check tool as the app shows it: arguments from a JSON file, the detector loaded at once"
+    f = config or os.environ.get(CHECK_APP_ENV)
+    kw = {**(json.loads(Path(f).read_text()) if f else {}), **kwargs}
+    return CheckTool(AnomalyChecker(detector=kw.pop('detector', None)), **kw)
+
+def app_notebook(name:str='label' # the app: 'label' or 'check'
+                ):
+    "An app's Voilà notebook in the installed package (a `Traversable`; `importlib.resources.as_file` gives a path)"
+    return files('avatar_anomaly').joinpath('apps', f'{name}_app.ipynb')
+
+# %% ../nbs/10_widgets.ipynb #ff74748f
 from .labeling import ACTIONS, KEYS, LABELS, QUEUES, Labeler, key_of, label_items, default_store
 
 # %% ../nbs/10_widgets.ipynb #b009cc83
@@ -205,10 +495,6 @@ def label_tool(avatar_dir, # avatars: a folder written by `generate_avatars`, or
     "The labelling tool on the avatars of a folder"
     lab = Labeler(store or default_store(avatar_dir), label_items(avatar_dir, photos), annotator, first, debounce)
     return LabelingTool(lab, size, scope, blind)
-
-def app_notebook():
-    "The Voilà app's notebook in the installed package (a `Traversable`; `importlib.resources.as_file` gives a path)"
-    return files('avatar_anomaly').joinpath('apps', 'label_app.ipynb')
 
 def label_app(config=None # a JSON file of `label_tool` arguments (default: the file `$AVATAR_ANOMALY_LABEL_APP` names)
              ) -> LabelingTool:

@@ -2,10 +2,13 @@
 pipeline: `pil_to_array`, albumentations, `to_batch`, the channels-last model) and of onnxruntime (an exported reader with its
 pipeline inside: the uint8 crops stacked and run) at batch 1 (a live frame) and batch 64, from the same PIL crops; and their
 largest differences (logits, probabilities: absolute; features: relative to the largest) on FER2013 test crops and on MTCNN crops of the taiwan_faces test
-photos, at batch 64 and at batch 1. Timings alternate the backends round by round and report the median round (the machine may be
-shared). With `--write-card` the figures go on the package's `onnx` card (cards/onnx.json).
+photos, at batch 64 and at batch 1. The same for the Siamese pair detectors: the two readers' features of the FER2013 test crops,
+each crop paired with the next, scored by PyTorch and by the exported detector (pairs/s and the largest |Δ score|). Timings
+alternate the backends round by round and report the median round (the machine may be shared). With `--write-card` the figures
+of the parts run go on the package's `onnx` card (cards/onnx.json).
 
     python bench/onnx_backend.py --write-card
+    python bench/onnx_backend.py --parts detectors --write-card
 """
 import argparse, json, os, platform, statistics, sys, tempfile, time
 from pathlib import Path
@@ -17,7 +20,9 @@ from avatar_anomaly.data import dataset_path, read_dataset, usable_rows, cropper
 from avatar_anomaly.weights import CARDS_DIR, read_card, update_card
 from avatar_anomaly.backbones import preset_of, batch_proba
 from avatar_anomaly.predict import load_model
-from avatar_anomaly.onnx import OPSET, export_onnx, onnx_session, onnx_outputs, parity
+from avatar_anomaly.siamese_v1 import FeaturePredictor
+from avatar_anomaly.check import load_detector
+from avatar_anomaly.onnx import OPSET, export_onnx, onnx_session, onnx_outputs, parity, detector_onnx, detector_parity, OnnxPairDetector
 
 def cpu_name() -> str:
     "The CPU's model name (Linux), else the platform's"
@@ -61,6 +66,39 @@ def speeds(name:str, onnx_file:Path, crops:list, threads:int, rounds:int, n1:int
         for k in runs: out[k][str(bs)] = round(statistics.median(got[k]), 1)
     return out
 
+def pair_speeds(det, exported:bytes, real:np.ndarray, avatar:np.ndarray, threads:int, rounds:int, n1:int) -> dict:
+    "`{'torch': {bs: pairs/s}, 'onnx': {...}}` of a detector's scores at batch 1 (`n1` pairs) and 64 (all): the median of alternating rounds"
+    od = OnnxPairDetector(exported, threads=threads)
+    runs = dict(torch=det, onnx=od)
+    def run(d, bs, n):
+        t0 = time.perf_counter()
+        for s in range(0, n, bs): d.scores(dict(features=real[s:s + bs]), dict(features=avatar[s:s + bs]))
+        return n/(time.perf_counter() - t0)
+    out = {k: {} for k in runs}
+    for bs, n in ((1, n1), (64, len(real))):
+        got = {k: [] for k in runs}
+        for _ in range(rounds):
+            for k, d in runs.items(): got[k].append(run(d, bs, n))
+        for k in runs: out[k][str(bs)] = round(statistics.median(got[k]), 1)
+    return out
+
+def detector_figures(names:list, fer:list, threads:int, rounds:int, n1:int) -> dict:
+    "Per detector: parity of the exported detector with PyTorch on FER2013 test pairs (each crop and the next), and pairs/s of both"
+    res, feats = {}, {}
+    for name in names:
+        det = load_detector(name)
+        for enc in det.encoders:
+            if enc not in feats: feats[enc] = FeaturePredictor(enc, detect=False, device='cpu', bs=256).encode(fer)[0]
+        real, avatar = feats[det.encoders[0]], np.roll(feats[det.encoders[1]], -1, axis=0)
+        exported = detector_onnx(det)
+        par = detector_parity(det, exported, real, avatar, threads)
+        sp = pair_speeds(det, exported, real, avatar, threads, rounds, n1)
+        res[det.name] = dict(onnx_kb=round(len(exported)/1e3, 1), parity=par, pairs_per_s=sp,
+                             onnx_over_torch={bs: round(sp['onnx'][bs]/sp['torch'][bs], 2) for bs in sp['torch']})
+        print(f"{det.name}: pairs/s torch {sp['torch']} onnx {sp['onnx']}; max |Δ score| {par['score']:.2e} (batch 1: {par['score_bs1']:.2e}) "
+              f"over {par['n']} pairs", flush=True)
+    return res
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--models', nargs='+', default=['fer2013_fernet_s', 'photos_dan_fernet_s'])
@@ -70,6 +108,8 @@ def main(argv=None):
     ap.add_argument('--n-bs1', type=int, default=64, help='crops timed per round at batch 1 (and compared at batch 1)')
     ap.add_argument('--n-bs64', type=int, default=1024, help='crops timed per round at batch 64')
     ap.add_argument('--rounds', type=int, default=5, help='alternating timing rounds per backend and batch size')
+    ap.add_argument('--detectors', nargs='+', default=['siamese-v1', 'siamese-v2'])
+    ap.add_argument('--parts', nargs='+', default=['readers', 'detectors'], choices=['readers', 'detectors'], help='what to measure')
     ap.add_argument('--write-card', action='store_true', help='write the figures on cards/onnx.json')
     ap.add_argument('--out', type=Path, help='also write the figures to this JSON file')
     a = ap.parse_args(argv)
@@ -77,7 +117,7 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     fer = fer_crops(a.n_fer)
     results, tmp = {}, Path(tempfile.mkdtemp())
-    for name in a.models:
+    for name in a.models if 'readers' in a.parts else []:
         card = read_card(name)
         f = export_onnx(name, tmp/f'{name}.onnx')
         tw = taiwan_crops(card.get('crop'), a.n_taiwan)
@@ -90,10 +130,13 @@ def main(argv=None):
                              parity=dict(n=sum(s['n'] for s in sets.values()), **worst), parity_sets=sets)
         print(f"{name}: crops/s torch {sp['torch']} onnx {sp['onnx']}; max |Δ| logits {worst['logits']:.2e} probs {worst['probs']:.2e} "
               f"features (relative) {worst['features_rel']:.2e} over {results[name]['parity']['n']} crops", flush=True)
-    fig = dict(command='python bench/onnx_backend.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
-               machine=f"{cpu_name()}, {a.threads} threads for both backends, load average {os.getloadavg()[0]:.1f} at the end",
-               versions=dict(torch=torch.__version__, onnxruntime=onnxruntime.__version__, onnx=onnx.__version__),
-               opset=OPSET, threads=a.threads, rounds=a.rounds, models=results)
+    dets = detector_figures(a.detectors, fer, a.threads, a.rounds, a.n_bs1) if 'detectors' in a.parts else None
+    meta = dict(command='python bench/onnx_backend.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
+                machine=f"{cpu_name()}, {a.threads} threads for both backends, load average {os.getloadavg()[0]:.1f} at the end",
+                versions=dict(torch=torch.__version__, onnxruntime=onnxruntime.__version__, onnx=onnx.__version__),
+                opset=OPSET, threads=a.threads, rounds=a.rounds)
+    fig = dict(**meta, models=results) if 'readers' in a.parts else {}
+    if dets is not None: fig['detectors'] = dict(**meta, n_pairs=len(fer), figures=dets)
     if a.out: a.out.write_text(json.dumps(fig, indent=1))
     if a.write_card:
         update_card('onnx', **fig)

@@ -3,6 +3,7 @@ photos cropped with FER2013's own framing, oversampled), class-balanced, with fr
 taiwan_faces valid (other performers); the test splits are left for `bench/readers.py`.
 
     python bench/train_reader.py --out avatar_anomaly/models/photos_dan_fernet_s
+    python bench/train_reader.py --votes --out runs/photos_dan_fernet_s_votes   # FER2013's labels drawn from the FER+ votes
     python bench/train_reader.py --epochs 1 --out /tmp/quick      # a quick look
 """
 import argparse, sys
@@ -30,12 +31,13 @@ def main(argv=None):
     ap.add_argument('--epochs', type=int, default=None, help="default: the recipe's")
     ap.add_argument('--repeat', type=int, default=8, help='copies of the taiwan_faces training photos in the mix')
     ap.add_argument('--seed', type=int, default=42)
+    ap.add_argument('--votes', action='store_true', help="draw FER2013's training labels from the FER+ votes (soft targets in expectation)")
     a = ap.parse_args(argv)
     fer, photos = read_dataset(dataset_path('fer2013')), read_dataset(dataset_path('taiwan_faces'))
     crop = photo_crop_rule(fer)
     table = training_table(fer, photos, crop, a.repeat)
     print(f"crop rule {crop['place']}; training table: {table.split.value_counts().to_dict()} ({table.source.value_counts().to_dict()})", flush=True)
-    train_dan(table, 'dan_fernet_s_photos', epochs=a.epochs, out=a.out, seed=a.seed, crop=crop, progress=False,
+    train_dan(table, 'dan_fernet_s_photos', epochs=a.epochs, out=a.out, seed=a.seed, crop=crop, progress=False, votes=a.votes,
               reproduce='python bench/train_reader.py ' + ' '.join(sys.argv[1:] if argv is None else argv))
 
 if __name__ == '__main__': main()

@@ -1,5 +1,7 @@
-"Shared test helpers: datasets under `AVATAR_ANOMALY_DATA` are skipped when absent, a failure when CI requires them"
-import os
+"Shared test helpers: datasets under `AVATAR_ANOMALY_DATA` are skipped when absent, a failure when CI requires them; the browser tests' Chromium"
+import importlib.util, os, signal, subprocess, sys
+from contextlib import contextmanager
+from pathlib import Path
 import pytest
 from avatar_anomaly.data import DataNotFoundError, dataset_path, data_required, data_root
 
@@ -22,3 +24,49 @@ def require_reference():
     msg = f"reference fixtures not found at {ref}: set AVATAR_ANOMALY_DATA to the data folder beside ../shared/reference"
     if data_required(): pytest.fail(msg)
     pytest.skip(msg)
+
+CHROMIUM = Path('/usr/bin/chromium')   # Debian's `chromium` package, driven by Playwright through `executable_path` (never `playwright install`)
+CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-gpu',
+                 '--disable-quic']
+
+def require_browser(*modules): # Python modules the test needs besides Chromium, e.g. 'playwright', 'voila'
+    "Skip (or fail, when data and tools are required) without Chromium or one of `modules`"
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if not CHROMIUM.exists(): missing.append(f"{CHROMIUM} (apt-get install -y chromium)")
+    if missing:
+        msg = f"the browser test needs {', '.join(missing)}"
+        if data_required(): pytest.fail(f"{msg} (AVATAR_ANOMALY_REQUIRE_DATA=1)")
+        pytest.skip(msg)
+
+@contextmanager
+def cli_server(*argv, # an `avatar-anomaly` command that serves an app (`label ...`, `app`)
+               env:dict|None=None): # its environment (default: ours)
+    "Within: `(address, ended)`; on leaving, the server gets Ctrl-C (SIGINT) and `ended` holds its `returncode`, `out` and `err`"
+    proc = subprocess.Popen([sys.executable, '-m', 'avatar_anomaly.cli', *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    ended = {}
+    try:
+        url = next((l.split()[1] for l in proc.stdout if l.startswith('open http')), None)
+        assert url and url.startswith('http://127.0.0.1:'), f"no address printed:\n{proc.stderr.read() if proc.poll() is not None else ''}"
+        yield url, ended
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try: out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired: proc.kill(); out, err = proc.communicate()
+        ended.update(returncode=proc.returncode, out=out, err=err)
+
+@contextmanager
+def browser_page(url:str, # the page to open
+                 width:int=900, height:int=800, # the viewport
+                 wait_ms:int=120_000): # how long the first load may take (a kernel that imports torch)
+    "Within: `(page, errors)`, a Chromium page (Playwright) at `url` and the page errors it reported"
+    from playwright.sync_api import sync_playwright
+    errors = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport=dict(width=width, height=height))
+            page.on('pageerror', lambda e: errors.append(str(e)))
+            page.goto(url, timeout=wait_ms)
+            yield page, errors
+        finally: browser.close()

@@ -9,11 +9,9 @@ import numpy as np, pytest
 from PIL import Image
 from nbdev.doclinks import nbpath2html
 from avatar_anomaly.data import data_required
+from conftest import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).parents[1]
-CHROMIUM = Path('/usr/bin/chromium')   # Debian's `chromium` package (apt-get install -y chromium chromium-driver)
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run',
-                 '--disable-gpu', '--disable-quic']
 
 spec = importlib.util.spec_from_file_location('build_docs', ROOT/'tools'/'build_docs.py')
 bd = importlib.util.module_from_spec(spec); spec.loader.exec_module(bd)

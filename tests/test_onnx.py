@@ -10,7 +10,8 @@ from avatar_anomaly.weights import read_card, CardError, CheckpointMismatchError
 from avatar_anomaly.backbones import preset_of
 from avatar_anomaly.predict import EmotionPredictor
 from avatar_anomaly.onnx import (OPSET, OUTPUT_NAMES, export_onnx, onnx_session, reader_metadata, parity, parity_tolerance,
-                                 sample_crops, onnx_outputs, OnnxEmotionPredictor, OnnxFeaturePredictor, onnx_predictor, use_onnx)
+                                 sample_crops, onnx_outputs, OnnxEmotionPredictor, OnnxFeaturePredictor, onnx_predictor, use_onnx,
+                                 export_detector_onnx, OnnxPairDetector, detector_parity, sample_pairs)
 
 MODELS = ['fer2013_fernet_s', 'photos_dan_fernet_s']   # both card formats: EmotionNet and DAN
 
@@ -118,12 +119,38 @@ def test_checker_with_onnx_readers():
     np.testing.assert_allclose([checker.check(a, b).score for a, b in zip(crops, crops[::-1])], want, atol=2e-4)
     with pytest.raises(TypeError, match='holds no EmotionPredictor'): use_onnx(object())
 
+def test_detectors(tmp_path, exported):
+    from avatar_anomaly.check import load_detector, AnomalyChecker
+    import onnx
+    for name in ('siamese-v1', 'siamese-v2'):
+        det = load_detector(name)
+        f = export_detector_onnx(name, tmp_path/f'{name}.onnx')
+        onnx.checker.check_model(onnx.load(f), full_check=True)
+        real, avatar = sample_pairs(det)
+        r = detector_parity(det, f, real, avatar, threads=2)
+        assert r['n'] == 5 and r['score'] <= parity_tolerance() and r['score_bs1'] <= parity_tolerance(), r
+        od = OnnxPairDetector(f)
+        assert (od.name, od.encoders, od.threshold) == (det.name, det.encoders, det.threshold)
+        assert od.scores(dict(features=real[:0]), dict(features=avatar[:0])).shape == (0,)   # an empty batch
+    with pytest.raises(ValueError, match='has no network to export'): export_detector_onnx('label-compare', tmp_path/'lc.onnx')
+    with pytest.raises(CardError, match="photos_dan_fernet_s.onnx: inputs"): OnnxPairDetector(exported['photos_dan_fernet_s'])
+    with pytest.raises(CardError, match="siamese-v2.onnx: inputs"): OnnxEmotionPredictor(tmp_path/'siamese-v2.onnx', device='cpu')
+    crops = sample_crops()
+    checker = AnomalyChecker(detect=False, device='cpu')   # the default detector, a Siamese network
+    want = [checker.check(a, b).score for a, b in zip(crops, crops[::-1])]
+    use_onnx(checker, threads=2)
+    assert type(checker.detector) is OnnxPairDetector and type(checker.avatar) is OnnxFeaturePredictor
+    np.testing.assert_allclose([checker.check(a, b).score for a, b in zip(crops, crops[::-1])], want, atol=2e-4)
+
 def test_cli(tmp_path, capsys):
     from avatar_anomaly.cli import main
     sample_crops()[2].save(tmp_path/'face.png')
     assert main(['export', 'fer2013_fernet_s', str(tmp_path/'r.onnx')]) == 0
     out = capsys.readouterr().out
     assert 'wrote' in out and 'max |Δ|' in out and (tmp_path/'r.onnx').is_file()
+    assert main(['export', 'siamese-v1', str(tmp_path/'d.onnx')]) == 0
+    assert 'max |Δ score|' in capsys.readouterr().out and OnnxPairDetector(tmp_path/'d.onnx').name == 'siamese_v1'
+    assert main(['export', 'label-compare', str(tmp_path/'lc.onnx')]) == 2 and 'no network to export' in capsys.readouterr().err
     runs = {'torch': ['--model', 'fer2013_fernet_s'], 'onnx file': ['--model', str(tmp_path/'r.onnx')],
             'onnx backend': ['--model', 'fer2013_fernet_s', '--backend', 'onnx']}
     res = {}
@@ -147,7 +174,9 @@ def test_bench_tiny(tmp_path):
     sys.path.insert(0, str(Path(__file__).parents[1]/'bench'))
     import onnx_backend
     fig = onnx_backend.main(['--models', 'fer2013_fernet_s', '--n-fer', '16', '--n-taiwan', '2', '--n-bs1', '2', '--n-bs64', '32',
-                             '--rounds', '1', '--out', str(tmp_path/'b.json')])
+                             '--rounds', '1', '--detectors', 'siamese-v2', '--out', str(tmp_path/'b.json')])
     r = fig['models']['fer2013_fernet_s']
     assert r['parity']['probs'] <= parity_tolerance() and all(v > 0 for b in r['crops_per_s'].values() for v in b.values())
     assert json.loads((tmp_path/'b.json').read_text())['models'] == json.loads(json.dumps(fig['models']))
+    d = fig['detectors']['figures']['siamese_v2']
+    assert d['parity']['n'] == 16 and d['parity']['score'] <= parity_tolerance() and all(v > 0 for b in d['pairs_per_s'].values() for v in b.values())
