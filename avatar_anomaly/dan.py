@@ -459,7 +459,7 @@ def train_dan(table:pd.DataFrame, # a table from `avatar_anomaly.data` (train an
               seed:int=42, # seed for data order, augmentation and initial weights
               progress:bool=True, # show fastai's progress bars and per-epoch table
               crop:dict|None=None, # the crop rule the photos of `table` were cropped with (goes on the card; see `cropper_for`)
-              votes:bool=False, # training labels drawn from the FER+ votes (see `emotion_dls`)
+              votes:float=0., # the FER+ votes' share of the training targets (see `emotion_dls`); 0: the labels alone
               reproduce:str=''): # the command that reproduces this run, for the card
     "Train a DAN preset; returns the `Learner`"
     p = DAN_PRESETS[preset]
@@ -476,7 +476,7 @@ def train_dan(table:pd.DataFrame, # a table from `avatar_anomaly.data` (train an
     if out:
         save_dan(learn.model, out, preset=asdict(inp), dan_preset=dict(name=preset, **asdict(p)), reproduce=reproduce, **({'crop': crop} if crop else {}),
                  training=training_card(learn, table, minutes, epochs=epochs, bs=bs, size=size, seed=seed,
-                                        labels='FER+ vote draws' if votes else 'labels'))
+                                        labels=f'FER+ vote draws, weight {votes:g}' if votes else 'labels'))
     return learn
 
 # %% ../nbs/02_dan.ipynb #bc46baa3

@@ -644,12 +644,16 @@ def class_weights(table:pd.DataFrame, # table with a `label` column
 FERPLUS_EMOTION_COLUMNS = [f'ferplus_{e}' for e in EMOTIONS]   # the FER+ vote columns of the seven emotions, in `EMOTIONS` order
 
 class VoteLabel:
-    "A training row's label drawn from its FER+ votes for the seven emotions at each use (validation rows, and rows without such votes, keep `label`)"
-    def __init__(self, seed:int=42): self.rng = np.random.default_rng(seed)
+    "A training row's label drawn at each use from its FER+ votes for the seven emotions, mixed with its own label (validation rows, and rows without such votes, keep `label`)"
+    def __init__(self, seed:int=42, # seed of the draws
+                 weight:float=1.): # the votes' share of the target: 1 the votes alone, 0.5 votes and label half and half
+        if not 0 < weight <= 1: raise ValueError(f"the votes' weight must be in (0, 1], not {weight}")
+        self.rng, self.weight = np.random.default_rng(seed), weight
     def __call__(self, row):
         v = np.array([row.get(c, np.nan) for c in FERPLUS_EMOTION_COLUMNS], dtype=float)
         if row.get('is_valid', False) or not np.isfinite(v).all() or v.sum() <= 0: return row['label']
-        return EMOTIONS[self.rng.choice(len(EMOTIONS), p=v/v.sum())]
+        p = self.weight*v/v.sum() + (1 - self.weight)*(np.array(EMOTIONS) == row['label'])
+        return EMOTIONS[self.rng.choice(len(EMOTIONS), p=p/p.sum())]
 
 # %% ../nbs/00_data.ipynb #09587eae
 def emotion_dls(table:pd.DataFrame, # a table from one of the readers (or `crop_table`)
@@ -666,7 +670,7 @@ def emotion_dls(table:pd.DataFrame, # a table from one of the readers (or `crop_
                 gray:bool=False, # one-channel images (FER2013) instead of RGB
                 stats=None, # normalisation (mean, std); default ImageNet for RGB, `GRAY_STATS` for gray
                 balanced:bool=False, # sample training items with inverse class frequency
-                votes:bool=False, # training labels drawn from the FER+ votes at each use (`VoteLabel`); rows without votes keep `label`
+                votes:float=0., # the FER+ votes' share of the training targets, drawn at each use (`VoteLabel`); 0: the labels alone
                 seed:int=42, # seed for shuffling, sampling, augmentation and vote draws
                 **kwargs): # passed to `DataBlock.dataloaders` (e.g. `num_workers`, `device`)
     "fastai `DataLoaders` for the `train` and `valid` splits of `table`, with the study's augmentation"
@@ -674,10 +678,10 @@ def emotion_dls(table:pd.DataFrame, # a table from one of the readers (or `crop_
     for s in (train, valid):
         if not (t.split == s).any(): raise ValueError(f"no usable rows in split {s!r} (splits present: {sorted(set(table.split))})")
     if votes and not set(FERPLUS_EMOTION_COLUMNS) <= set(t.columns):
-        raise ValueError(f"votes=True needs the FER+ vote columns ({', '.join(FERPLUS_EMOTION_COLUMNS)}): read FER2013 with its labels.csv")
+        raise ValueError(f"votes={votes} needs the FER+ vote columns ({', '.join(FERPLUS_EMOTION_COLUMNS)}): read FER2013 with its labels.csv")
     img_cls = PILImageBW if gray else PILImage
     dblock = DataBlock(blocks=(ImageBlock(img_cls), CategoryBlock(vocab=list(EMOTIONS), sort=False)),
-                       get_x=RowImage('L' if gray else 'RGB'), get_y=VoteLabel(seed) if votes else ColReader('label'), splitter=ColSplitter('is_valid'),
+                       get_x=RowImage('L' if gray else 'RGB'), get_y=VoteLabel(seed, votes) if votes else ColReader('label'), splitter=ColSplitter('is_valid'),
                        item_tfms=[TrainAlbumentations(train_aug(size, resize, trivial, randaug, erasing, flip, affine, seed)),
                                   ValidAlbumentations(valid_aug(size, resize))],
                        batch_tfms=Normalize.from_stats(*(stats or (GRAY_STATS if gray else imagenet_stats))))

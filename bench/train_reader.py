@@ -3,7 +3,8 @@ photos cropped with FER2013's own framing, oversampled), class-balanced, with fr
 taiwan_faces valid (other performers); the test splits are left for `bench/readers.py`.
 
     python bench/train_reader.py --out avatar_anomaly/models/photos_dan_fernet_s
-    python bench/train_reader.py --votes --out runs/photos_dan_fernet_s_votes   # FER2013's labels drawn from the FER+ votes
+    python bench/train_reader.py --votes --out runs/photos_votes         # FER2013's training labels drawn from the FER+ votes
+    python bench/train_reader.py --votes 0.5 --out runs/photos_votes05   # half the votes, half FER2013's label
     python bench/train_reader.py --epochs 1 --out /tmp/quick      # a quick look
 """
 import argparse, sys
@@ -31,7 +32,8 @@ def main(argv=None):
     ap.add_argument('--epochs', type=int, default=None, help="default: the recipe's")
     ap.add_argument('--repeat', type=int, default=8, help='copies of the taiwan_faces training photos in the mix')
     ap.add_argument('--seed', type=int, default=42)
-    ap.add_argument('--votes', action='store_true', help="draw FER2013's training labels from the FER+ votes (soft targets in expectation)")
+    ap.add_argument('--votes', type=float, nargs='?', const=1., default=0.,
+                    help="the FER+ votes' share of FER2013's training targets, drawn at each use (soft targets in expectation); alone: 1")
     a = ap.parse_args(argv)
     fer, photos = read_dataset(dataset_path('fer2013')), read_dataset(dataset_path('taiwan_faces'))
     crop = photo_crop_rule(fer)

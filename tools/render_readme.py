@@ -10,13 +10,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 
+def prose(src:str) -> str:
+    "A markdown cell as the README shows it: the title's summary on its own line, links to the notebooks' `images/` pointing at nbs/images/"
+    src = re.sub(r'^# (.+)\n> (.+)$', r'# \1\n\n> \2', src, flags=re.M)
+    return re.sub(r'\]\(images/', '](nbs/images/', src)
+
 def render(nb_path=ROOT/'nbs'/'index.ipynb', images=ROOT/'nbs'/'images') -> str:
     "The README text of the notebook at `nb_path`; its figures are written to `images`"
     out, n_fig = [], 0
     for c in json.loads(Path(nb_path).read_text())['cells']:
         src = ''.join(c['source'])
         if c['cell_type'] == 'markdown':
-            out.append(re.sub(r'^# (.+)\n> (.+)$', r'# \1\n\n> \2', src, flags=re.M))
+            out.append(prose(src))
             continue
         if src.startswith('#| hide'): continue
         out.append(f"```python\n{src}\n```")
