@@ -327,7 +327,7 @@ class DataParallelTrainer(DistributedTrainer):
 @contextmanager
 def data_parallel(learn:Learner # the Learner to train
                  ):
-    "Within: `learn` trains data-parallel if this process is one of several started by `torchrun` or `accelerate launch` (`learn.processes`), else as it is"
+    "Within: `learn` trains data-parallel if this process is one of several started by `torchrun` (`learn.processes`), else as it is"
     if num_distrib() <= 1:
         yield learn
         return

@@ -123,7 +123,7 @@ def load_state_dict_strict(model:nn.Module, # the model to fill
 
 # %% ../nbs/00a_weights.ipynb #4210b268
 def main_process() -> bool:
-    "Is this the process that writes files: the only one, or rank 0 of a data-parallel run (`torchrun`, `accelerate launch` set `RANK`)?"
+    "Is this the process that writes files: the only one, or rank 0 of a data-parallel run (`torchrun` sets `RANK`)?"
     return int(os.environ.get('RANK', 0)) == 0
 
 def write_model_files(model:nn.Module, # any model

@@ -14,11 +14,11 @@ from .avatars import make_stylizer
 from .check import AnomalyChecker
 
 # %% auto #0
-__all__ = ['DEMO_DIR', 'DEMO_PHOTOS', 'DEMO_TOON', 'DEMO_AVATARS', 'SIDES', 'VIDEO_EXTS', 'DEMO_VIDEO', 'CHECK_APP_ENV',
-           'CHECK_PICKS', 'UPLOADED', 'LABEL_APP_ENV', 'demo_images', 'show_check', 'run_demo', 'input_kind',
-           'save_upload', 'demo_videos', 'check_examples', 'face_view', 'image_png', 'verdict_spans', 'frame_at',
-           'check_inputs', 'emotions_html', 'result_html', 'CheckTool', 'check_app', 'app_notebook', 'key_catcher',
-           'png_bytes', 'progress_text', 'LabelingTool', 'label_tool', 'label_app']
+__all__ = ['DEMO_DIR', 'DEMO_PHOTOS', 'DEMO_TOON', 'DEMO_AVATARS', 'SIDES', 'VIDEO_EXTS', 'DEMO_VIDEO', 'CHECK_PICKS', 'UPLOADED',
+           'CHECK_APP_ENV', 'LABEL_APP_ENV', 'demo_images', 'show_check', 'run_demo', 'input_kind', 'save_upload',
+           'demo_videos', 'check_examples', 'face_view', 'image_png', 'verdict_spans', 'frame_at', 'check_inputs',
+           'emotions_html', 'result_html', 'CheckTool', 'check_app', 'app_notebook', 'key_catcher', 'png_bytes',
+           'progress_text', 'LabelingTool', 'label_tool', 'label_app']
 
 # %% ../nbs/10_widgets.ipynb #41a02675
 DEMO_DIR = Path(str(files('avatar_anomaly')))/'demo'   # the demo photos and their licence (LICENSE.md)
@@ -91,7 +91,7 @@ def save_upload(upload:dict, # one file of a `W.FileUpload`'s value: `name` and 
     return p
 
 # %% ../nbs/10_widgets.ipynb #ab12cd05
-DEMO_VIDEO = dict(fps=5, seconds=4, size=(320, 240))   # the demo video pair: short and small, so that it checks in seconds on a CPU
+DEMO_VIDEO = dict(fps=5, seconds=4, size=(320, 240))   # the demo video pair: short and small (20 frame pairs)
 
 def demo_videos(folder=None # where to write them (default: the cache, `cache_dir('demo', ...)`, one folder per version and setting)
                ) -> dict:
@@ -251,7 +251,6 @@ def result_html(out:dict # `check_inputs`' result
     return '\n'.join(parts)
 
 # %% ../nbs/10_widgets.ipynb #ab12cd19
-CHECK_APP_ENV = 'AVATAR_ANOMALY_CHECK_APP'   # names the JSON file of `CheckTool` arguments (`detector`, `max_seconds`) that the check app reads
 CHECK_PICKS = ('her smiling photo', DEMO_AVATARS[0])   # what the tool shows picked at first
 UPLOADED = 'uploaded: '   # an uploaded file's name in its side's list
 
@@ -335,6 +334,9 @@ class CheckTool:
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget)
+
+# %% ../nbs/10_widgets.ipynb #21a2cd96
+CHECK_APP_ENV = 'AVATAR_ANOMALY_CHECK_APP'   # names the JSON file of `CheckTool` arguments (`detector`, `max_seconds`) that the check app reads
 
 def check_app(config=None, # a JSON file of `CheckTool` arguments (default: the file `$AVATAR_ANOMALY_CHECK_APP` names; none: the defaults)
               **kwargs) -> CheckTool: # more `CheckTool` arguments (over the file's)

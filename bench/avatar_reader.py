@@ -64,7 +64,7 @@ def wholes(a, argv):
     res = {str(m): {name: whole_image_answers(m, ims) for name, ims in sets.items()} for m in a.models}
     print(json.dumps(res, indent=1))
     if a.write_card:
-        update_card(f"{a.models[-1]}.json" if '/' in a.models[-1] else a.models[-1], whole_images=dict(shares=res, confident=0.9, command=command(argv)))
+        update_card(a.models[-1], whole_images=dict(shares=res, confident=0.9, command=command(argv)))
 
 def photo_sets(splits):
     return [fer2013_photos(splits), usable_rows(read_dataset(dataset_path('taiwan_faces')), list(splits))]
@@ -81,17 +81,22 @@ def tomjerry(models):
     classes = sorted(set(t.label))
     return {str(m): {**reader_scores(m, crops, classes), 'whole': round(float((crops.face == 'whole').mean()), 3)} for m in models}
 
-def evaluate_cmd(a, argv):
-    tables = [style_table(a.models, p) for p in
+def held_out_tables(models) -> tuple:
+    "`(per-style table on the FER2013 and taiwan_faces test photos and their avatars, Tom & Jerry scores)` of `models`, printed"
+    tables = [style_table(models, p) for p in
               (usable_rows(fer2013_photos(['test'])), usable_rows(read_dataset(dataset_path('taiwan_faces')), ['test']))]
     res = pd.concat(tables, ignore_index=True)
     print(res.to_string())
-    tj = tomjerry(a.models)
+    tj = tomjerry(models)
     print('Tom & Jerry (4 classes):', json.dumps(tj))
+    return res, tj
+
+def evaluate_cmd(a, argv):
+    res, tj = held_out_tables(a.models)
     if a.write_card:
         for m in a.models[1:]:
             rows = res[res.model.isin([a.models[0], m])].to_dict('records')
-            update_card(f"{m}.json" if '/' in str(m) else m, metrics={**read_card(f"{m}.json" if '/' in str(m) else m).get('metrics', {}),
+            update_card(m, metrics={**read_card(m).get('metrics', {}),
                         'styles': dict(rows=rows, reference=a.models[0], command=command(argv)), 'tomjerry': {**tj, 'command': command(argv)}})
 
 def loso(a, argv):
@@ -112,15 +117,9 @@ def loso(a, argv):
 def weak(a, argv):
     "The reader trained with weakly labelled sets against the shipped avatar reader (trained without): every style's test, Tom & Jerry"
     shipped = 'avatar_anomaly/models/avatars_dan_fernet_s'
-    models = [shipped, a.model]
-    tables = [style_table(models, p) for p in
-              (usable_rows(fer2013_photos(['test'])), usable_rows(read_dataset(dataset_path('taiwan_faces')), ['test']))]
-    res = pd.concat(tables, ignore_index=True)
-    print(res.to_string())
-    tj = tomjerry(models)
-    print('Tom & Jerry (4 classes):', json.dumps(tj))
+    res, tj = held_out_tables([shipped, a.model])
     if a.write_card:
-        update_card(f'{shipped}.json', weak_data=dict(rows=res.to_dict('records'), tomjerry=tj, weak=read_card(f'{a.model}.json').get('weak'),
+        update_card(shipped, weak_data=dict(rows=res.to_dict('records'), tomjerry=tj, weak=read_card(a.model).get('weak'),
                                                        command=command(argv)))
 
 def main(argv=None):

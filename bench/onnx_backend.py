@@ -43,44 +43,38 @@ def taiwan_crops(crop:dict|None, n:int|None) -> list:
     return [f.image for s in range(0, len(paths), 16) for f in cropper([Image.open(p).convert('RGB') for p in paths[s:s + 16]])
             if f.image is not None]
 
-def rate(run, crops:list, bs:int, n:int) -> float:
-    "Crops/s of `run(batch)` over the first `n` crops, `bs` at a time"
+def rate(run, items, bs:int, n:int) -> float:
+    "Items/s of `run(batch)` over the first `n` items (crops, or pair indices), `bs` at a time"
     t0 = time.perf_counter()
-    for s in range(0, n, bs): run(crops[s:s + bs])
+    for s in range(0, n, bs): run(items[s:s + bs])
     return n/(time.perf_counter() - t0)
 
+def alternating_rates(runs:dict, items, sizes:tuple, rounds:int) -> dict:
+    "`{backend: {bs: items/s}}` for `runs` (backend → bs → run(batch)) at each `(bs, n)` of `sizes`: after a warm-up, the median of `rounds` rounds that alternate the backends"
+    out = {k: {} for k in runs}
+    for bs, n in sizes:
+        for k, r in runs.items(): rate(r(bs), items, bs, min(n, 2*bs))   # warm-up
+        got = {k: [] for k in runs}
+        for _ in range(rounds):
+            for k, r in runs.items(): got[k].append(rate(r(bs), items, bs, n))
+        for k in runs: out[k][str(bs)] = round(statistics.median(got[k]), 1)
+    return out
+
 def speeds(name:str, onnx_file:Path, crops:list, threads:int, rounds:int, n1:int, n64:int) -> dict:
-    "`{'torch': {bs: crops/s}, 'onnx': {...}}`: the median of `rounds` alternating rounds"
+    "`{'torch': {bs: crops/s}, 'onnx': {...}}` of a reader at batch 1 and 64"
     net, card = load_model(name, 'cpu')
     net.to(memory_format=torch.channels_last)
     p = preset_of(card)
     sess = onnx_session(onnx_file, threads)
     runs = dict(torch=lambda bs: lambda b: batch_proba(net, b, p, lambda im: pil_to_array(im, p.mode), False, bs),
                 onnx=lambda bs: lambda b: onnx_outputs(sess, b, bs))
-    out = {k: {} for k in runs}
-    for bs, n in ((1, n1), (64, n64)):
-        for k, r in runs.items(): rate(r(bs), crops, bs, min(n, 2*bs))   # warm-up
-        got = {k: [] for k in runs}
-        for _ in range(rounds):
-            for k, r in runs.items(): got[k].append(rate(r(bs), crops, bs, n))
-        for k in runs: out[k][str(bs)] = round(statistics.median(got[k]), 1)
-    return out
+    return alternating_rates(runs, crops, ((1, n1), (64, n64)), rounds)
 
 def pair_speeds(det, exported:bytes, real:np.ndarray, avatar:np.ndarray, threads:int, rounds:int, n1:int) -> dict:
-    "`{'torch': {bs: pairs/s}, 'onnx': {...}}` of a detector's scores at batch 1 (`n1` pairs) and 64 (all): the median of alternating rounds"
-    od = OnnxPairDetector(exported, threads=threads)
-    runs = dict(torch=det, onnx=od)
-    def run(d, bs, n):
-        t0 = time.perf_counter()
-        for s in range(0, n, bs): d.scores(dict(features=real[s:s + bs]), dict(features=avatar[s:s + bs]))
-        return n/(time.perf_counter() - t0)
-    out = {k: {} for k in runs}
-    for bs, n in ((1, n1), (64, len(real))):
-        got = {k: [] for k in runs}
-        for _ in range(rounds):
-            for k, d in runs.items(): got[k].append(run(d, bs, n))
-        for k in runs: out[k][str(bs)] = round(statistics.median(got[k]), 1)
-    return out
+    "`{'torch': {bs: pairs/s}, 'onnx': {...}}` of a detector's scores at batch 1 (`n1` pairs) and 64 (all)"
+    score = lambda d: lambda bs: lambda i: d.scores(dict(features=real[i]), dict(features=avatar[i]))
+    runs = dict(torch=score(det), onnx=score(OnnxPairDetector(exported, threads=threads)))
+    return alternating_rates(runs, np.arange(len(real)), ((1, n1), (64, len(real))), rounds)
 
 def detector_figures(names:list, fer:list, threads:int, rounds:int, n1:int) -> dict:
     "Per detector: parity of the exported detector with PyTorch on FER2013 test pairs (each crop and the next), and pairs/s of both"

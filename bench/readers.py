@@ -94,7 +94,6 @@ def main(argv=None):
     print(table.drop(columns='recall').to_string(index=False))
     if a.write_card:
         for m, res in cards.items():
-            m = f'{m}.json' if '/' in m else m   # a model file outside the package, or a model's name
             update_card(m, metrics={**read_card(m).get('metrics', {}), 'readers': dict(res, command='python bench/readers.py --models '
                                     + ' '.join(a.models) + ' --write-card')})
     return table
