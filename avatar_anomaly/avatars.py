@@ -24,9 +24,10 @@ from .dualstylegan import DualStyleGANStylizer
 
 # %% auto #0
 __all__ = ['GENERATORS', 'MANIFEST_COLUMNS', 'FAILURE_COLUMNS', 'PAIR_COLUMNS', 'TOON_KNOBS', 'Stylizer', 'Generator',
-           'default_settings', 'make_stylizer', 'item_seed', 'source_root', 'mirror_paths', 'SettingsMismatchError',
-           'generate_avatars', 'avatar_table', 'avatar_failures', 'avatar_dir', 'dataset_avatars', 'sample_split',
-           'anomaly_pairs', 'preservation_table', 'table4_stylizers', 'choose_settings', 'plot_preservation']
+           'default_settings', 'make_stylizer', 'avatar_styles', 'style_stylizer', 'style_family', 'item_seed',
+           'source_root', 'mirror_paths', 'SettingsMismatchError', 'generate_avatars', 'avatar_table',
+           'avatar_failures', 'avatar_dir', 'dataset_avatars', 'sample_split', 'anomaly_pairs', 'preservation_table',
+           'table4_stylizers', 'choose_settings', 'plot_preservation']
 
 # %% ../nbs/03b_avatars.ipynb #ae807e02
 @runtime_checkable
@@ -70,6 +71,25 @@ def make_stylizer(generator:str='toon', # one of `GENERATORS`
     if g.checkpoint and checkpoint is None: raise ValueError(f"the {generator} generator needs --checkpoint ({g.checkpoint})")
     if not g.checkpoint and checkpoint is not None: raise ValueError(f"the {generator} generator has no checkpoint")
     return g.build(checkpoint, **{**{k: v for k, v in default_settings(generator).items() if k in g.knobs}, **knobs})
+
+# %% ../nbs/03b_avatars.ipynb #f559eaae
+def avatar_styles() -> dict:
+    "The avatar styles (name → generator, checkpoint, settings) from the `avatar_styles` card"
+    return read_card('avatar_styles')['styles']
+
+def style_stylizer(style:str): # a name in `avatar_styles()`
+    "The stylizer that makes `style`'s avatars"
+    styles = avatar_styles()
+    if style not in styles: raise ValueError(f"unknown avatar style {style!r} (one of {', '.join(styles)})")
+    s = styles[style]
+    return make_stylizer(s['generator'], s.get('checkpoint'), **s['settings'])
+
+def style_family(style:str) -> str: # a name in `avatar_styles()`
+    "The generator family `style` belongs to (leave-one-style-out leaves out a family)"
+    families = read_card('avatar_styles')['families']
+    fam = next((f for f, members in families.items() if style in members), None)
+    if fam is None: raise ValueError(f"avatar style {style!r} is in no family of the avatar_styles card (families: {', '.join(families)})")
+    return fam
 
 # %% ../nbs/03b_avatars.ipynb #febe5ae5
 MANIFEST_COLUMNS = ['source', 'avatar', 'label', 'split', 'generator', 'settings', 'seed', 'root']   # source: relative to root; avatar: to the folder

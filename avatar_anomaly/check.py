@@ -97,8 +97,7 @@ class LabelCompare:
                  threshold:float|None=None): # default: the card's
         self.card = read_card(card)
         self.name = self.card['name']
-        enc = self.card.get('encoders') or dict(real=self.card['model'], avatar=self.card['model'])
-        self.encoders = (enc['real'], enc['avatar'])
+        self.encoders = (self.card['encoders']['real'], self.card['encoders']['avatar'])
         self.threshold = float(self.card['threshold'] if threshold is None else threshold)
 
     def scores(self, real:dict, avatar:dict) -> np.ndarray:

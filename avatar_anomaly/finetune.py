@@ -16,25 +16,12 @@ from .weights import read_card, update_card, read_model_card
 from .backbones import evaluate, Evaluation
 from .dan import train_dan, DAN_PRESETS
 from .predict import load_model, DEFAULT_MODEL, DEFAULT_AVATAR_MODEL, EmotionPredictor
-from .avatars import make_stylizer, dataset_avatars, sample_split
+from .avatars import avatar_styles, style_stylizer, style_family, dataset_avatars, sample_split
 
 # %% auto #0
-__all__ = ['MTCNN_THRESHOLDS', 'CROP_MAX_SIDE', 'NON_FACE_PICTURES', 'avatar_styles', 'style_stylizer', 'style_photos',
-           'style_avatars', 'fer2013_photos', 'face_paths', 'avatar_crop_rule', 'avatar_crops', 'style_family',
-           'photo_crops', 'training_mix', 'weak_avatars', 'train_avatar_reader', 'reader_scores', 'style_table',
-           'non_faces', 'whole_image_answers']
-
-# %% ../nbs/05_finetune.ipynb #23fb0fbb
-def avatar_styles() -> dict:
-    "The avatar styles (name → generator, checkpoint, settings) from the `avatar_styles` card"
-    return read_card('avatar_styles')['styles']
-
-def style_stylizer(style:str): # a name in `avatar_styles()`
-    "The stylizer that makes `style`'s avatars"
-    styles = avatar_styles()
-    if style not in styles: raise ValueError(f"unknown avatar style {style!r} (one of {', '.join(styles)})")
-    s = styles[style]
-    return make_stylizer(s['generator'], s.get('checkpoint'), **s['settings'])
+__all__ = ['MTCNN_THRESHOLDS', 'CROP_MAX_SIDE', 'NON_FACE_PICTURES', 'style_photos', 'style_avatars', 'fer2013_photos',
+           'face_paths', 'avatar_crop_rule', 'avatar_crops', 'photo_crops', 'training_mix', 'weak_avatars',
+           'train_avatar_reader', 'reader_scores', 'style_table', 'non_faces', 'whole_image_answers']
 
 # %% ../nbs/05_finetune.ipynb #dc8b8b1f
 def style_photos(photos:pd.DataFrame, # a reader's table (or a sample of it)
@@ -89,10 +76,6 @@ def avatar_crops(avatars:pd.DataFrame, # from `style_avatars`
     return t.assign(face=np.where(t.path != t.source_path, 'detected', 'whole'))
 
 # %% ../nbs/05_finetune.ipynb #65854d93
-def style_family(style:str) -> str:
-    "The generator family `style` belongs to (leave-one-style-out leaves out a family)"
-    return next(f for f, members in read_card('avatar_styles')['families'].items() if style in members)
-
 def photo_crops(photos:pd.DataFrame, # a reader's table
                 parent:str=DEFAULT_MODEL, # whose crop rule
                 size:int=48):

@@ -21,7 +21,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 from .data import EMOTIONS, ImageError, FaceCropper, as_pil, is_image_file
 from .weights import read_card
-from .predict import no_face_result
+from .predict import no_face_result, reading_result
 from .check import AnomalyChecker, check_result
 
 # %% auto #0
@@ -345,11 +345,9 @@ def read_sides(readers:tuple, # the checker's real and avatar readers (maybe one
     return [dict(zip([i for i, _ in crops[0]], flat[:n])), dict(zip([i for i, _ in crops[1]], flat[n:]))]
 
 def _side(reading:tuple|None, box, n_faces:int, note:str|None) -> dict:
-    "A reader-style result of one side (`emotion`, `probs`, `features`, `box`, `n_faces`, `error`), for the checker"
+    "A reader-style result of one side (`reading_result`'s keys and `features`), for the checker"
     if reading is None: return no_face_result(note or 'no face found', features=None)
-    f, p = reading
-    return dict(emotion=EMOTIONS[int(p.argmax())], probs={e: round(float(v), 4) for e, v in zip(EMOTIONS, p)}, features=f,
-                box=[round(v, 1) for v in box], n_faces=n_faces, error=None)
+    return reading_result(reading[1], box, n_faces, note, features=reading[0])
 
 def _smoothed(smoothers:tuple, reading:tuple|None) -> tuple|None:
     "The (features, probabilities) reading through its two smoothers (None: no face, which restarts both)"
@@ -572,8 +570,9 @@ def check_live(real, # the real face: video file, frame folder, camera index or 
                fps:float=25., # frame rate of frame folders
                progress:bool=False, # progress bar with pairs/s on stderr
                problems:list|None=None, # gets `(file, error)` for frames skipped in frame folders
+               on_result=None, # called with each `LiveResult` as it comes (e.g. a list's `append`, to keep them)
                **settings): # live settings (see `live_settings`)
-    "Check two streams pair by pair: report written as it goes, plot saved; returns the `LiveSummary`"
+    "Check two streams pair by pair: report written as it goes, each result handed to `on_result`, plot saved; returns the `LiveSummary`"
     checker = checker or AnomalyChecker()
     total = probe_video(real)['frames'] if isinstance(real, (str, Path)) and Path(real).is_file() else None
     timer = StageTimer()
@@ -584,6 +583,7 @@ def check_live(real, # the real face: video file, frame folder, camera index or 
             for r in check_stream(frames_from(real, fps, problems), frames_from(avatar, fps, problems), checker, timer=timer, **settings):
                 live.add(r)
                 if rep: rep.write(r)
+                if on_result: on_result(r)
                 bar.update()
     finally:
         if rep: rep.close()

@@ -18,7 +18,7 @@ from .backbones import EMOTIONNET_FORMAT, load_emotion_net, preset_of, batch_pro
 from .dan import DAN_FORMAT, load_dan
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DEFAULT_AVATAR_MODEL', 'MODEL_ALIASES', 'LOADERS', 'load_model', 'no_face_result',
+__all__ = ['DEFAULT_MODEL', 'DEFAULT_AVATAR_MODEL', 'MODEL_ALIASES', 'LOADERS', 'load_model', 'reading_result', 'no_face_result',
            'EmotionPredictor']
 
 # %% ../nbs/02a_predict.ipynb #13204983
@@ -37,11 +37,21 @@ def load_model(name_or_path:str|Path, # model file (stem, .json or .safetensors)
     return LOADERS[card['format']](stem, device)
 
 # %% ../nbs/02a_predict.ipynb #275df041
+def reading_result(probs, # the seven probabilities, in `EMOTIONS` order
+                   box, # the face's (x1, y1, x2, y2)
+                   n_faces:int, # faces found in the image
+                   note:str|None=None, # e.g. that an avatar's whole image was used
+                   **extra) -> dict: # more keys (e.g. `features`), placed after `probs`
+    "The result of a face reading: the top `emotion`, `probs` by emotion (4 places), `box` (1 place), `n_faces`, no `error`, the `note`"
+    return dict(emotion=EMOTIONS[int(np.argmax(probs))], probs={e: round(float(v), 4) for e, v in zip(EMOTIONS, probs)}, **extra,
+                box=[round(v, 1) for v in box], n_faces=n_faces, error=None, note=note)
+
 def no_face_result(error:str, # why there is no reading
                    **extra) -> dict: # more keys (e.g. `features=None`)
     "The result of an image without a face reading: every key of a reading, empty, and the `error`"
     return dict(emotion=None, probs=None, **extra, box=None, n_faces=0, error=error, note=None)
 
+# %% ../nbs/02a_predict.ipynb #264ab488
 def _in_file_pixels(r:dict, scale:float) -> dict:
     "Result `r` with its face box scaled from the decoded image's pixels to the file's"
     return {**r, 'box': [round(v*scale, 1) for v in r['box']]} if r['box'] and scale != 1 else r
@@ -71,9 +81,8 @@ class EmotionPredictor:
         ok = [i for i, f in enumerate(faces) if f.image is not None]
         probs = np.zeros((len(faces), len(EMOTIONS)))
         if ok: probs[ok] = self.proba([faces[i].image for i in ok])
-        return [dict(emotion=EMOTIONS[int(p.argmax())], probs={e: round(float(v), 4) for e, v in zip(EMOTIONS, p)},
-                     box=[round(v, 1) for v in f.box], n_faces=f.n_faces, error=None, note=f.note) if f.image is not None else
-                no_face_result(f.note or 'no face found') for f, p in zip(faces, probs)]
+        return [reading_result(p, f.box, f.n_faces, f.note) if f.image is not None else no_face_result(f.note or 'no face found')
+                for f, p in zip(faces, probs)]
 
     def predict_files(self, paths:list, # image files
                       progress:bool=True): # progress bar on stderr

@@ -26,7 +26,7 @@ from .data import EMOTIONS, Face, cache_dir, cropper_for, map_report, usable_row
 from .weights import default_device, read_card, write_card, find_weights, load_state_dict_strict, CARDS_DIR, MODELS_DIR
 from .backbones import EmotionNet, to_batch, csv_logger, timed_fit
 from .dan import DAN
-from .predict import DEFAULT_MODEL, EmotionPredictor, no_face_result
+from .predict import DEFAULT_MODEL, EmotionPredictor, no_face_result, reading_result
 from .avatars import PAIR_COLUMNS
 
 # %% auto #0
@@ -112,10 +112,8 @@ class FeaturePredictor(EmotionPredictor):
         ok = [i for i, f in enumerate(faces) if f.image is not None]
         feats, probs = self.encode([faces[i].image for i in ok])
         by = dict(zip(ok, zip(feats, probs)))
-        return [dict(emotion=EMOTIONS[int(by[i][1].argmax())], probs={e: round(float(v), 4) for e, v in zip(EMOTIONS, by[i][1])},
-                     features=by[i][0], box=[round(v, 1) for v in f.box], n_faces=f.n_faces, error=None, note=f.note) if i in by else
-                no_face_result(f.note or 'no face found', features=None)
-                for i, f in enumerate(faces)]
+        return [reading_result(by[i][1], f.box, f.n_faces, f.note, features=by[i][0]) if i in by else
+                no_face_result(f.note or 'no face found', features=None) for i, f in enumerate(faces)]
 
 # %% ../nbs/06_siamese_v1.ipynb #35de51ca
 def _features_key(enc:FeaturePredictor, paths:list) -> str:

@@ -64,7 +64,7 @@ import numpy as np
 from PIL import ImageDraw
 from . import __version__
 from .data import IMAGE_EXTS, ImageError, as_pil, cache_dir
-from .live import (VideoError, LiveSummary, StageTimer, anomaly_spans, check_stream, face_frames, live_text, plot_timeline,
+from .live import (VideoError, anomaly_spans, check_live, face_frames, live_text, plot_timeline,
                                  probe_video, video_frames, write_video)
 
 # %% ../nbs/10_widgets.ipynb #ab12cd07
@@ -184,9 +184,8 @@ def _check_videos(real, avatar, checker:AnomalyChecker, names:tuple, face_side:i
         if d is None or d > max_seconds:
             raise VideoError(f"{p}: {'no duration in the file' if d is None else f'{d:.1f} s long'}; the app checks videos of up to "
                              f"{max_seconds:g} s (`avatar-anomaly check --video REAL AVATAR` takes any length)")
-    timer = StageTimer()
-    live, results = LiveSummary(checker.threshold, timer), []
-    for r in check_stream(video_frames(real), video_frames(avatar), checker, timer=timer): live.add(r); results.append(r)
+    results = []
+    live = check_live(video_frames(real), video_frames(avatar), checker, on_result=results.append)
     if not results: raise VideoError(f"{real}: no frame of it has a frame of {avatar} near it in time")
     summary, tl = live.summary(), live.timeline()
     spans = summary['anomalies']
@@ -404,8 +403,7 @@ def png_bytes(path, # an image file
     "The image as PNG bytes, or None when it cannot be read"
     try: im = as_pil(path, 'auto', max_side)
     except (OSError, ValueError): return None
-    buf = io.BytesIO(); im.save(buf, format='PNG')
-    return buf.getvalue()
+    return image_png(im)
 
 def progress_text(p:dict # `Labeler.progress()`
                  ) -> tuple:

@@ -16,10 +16,9 @@ import numpy as np
 import pandas as pd
 from avatar_anomaly.data import dataset_path, read_dataset, usable_rows, as_pil
 from avatar_anomaly.weights import read_card, update_card
-from avatar_anomaly.avatars import sample_split
-from avatar_anomaly.finetune import (MTCNN_THRESHOLDS, face_paths, avatar_styles, style_avatars, fer2013_photos, training_mix,
-                                      train_avatar_reader, style_table, reader_scores, avatar_crops, avatar_crop_rule, style_family,
-                                      non_faces, whole_image_answers)
+from avatar_anomaly.avatars import sample_split, avatar_styles, style_family
+from avatar_anomaly.finetune import (MTCNN_THRESHOLDS, face_paths, style_avatars, fer2013_photos, training_mix, train_avatar_reader,
+                                      style_table, reader_scores, avatar_crops, avatar_crop_rule, non_faces, whole_image_answers)
 from avatar_anomaly.predict import DEFAULT_MODEL
 
 def command(argv) -> str: return 'python bench/avatar_reader.py ' + ' '.join(sys.argv[1:] if argv is None else argv)

@@ -18,8 +18,7 @@ import torch
 from avatar_anomaly.data import dataset_path, read_dataset, usable_rows
 from avatar_anomaly import predict
 from avatar_anomaly.weights import read_card, write_card, CARDS_DIR
-from avatar_anomaly.avatars import avatar_dir, avatar_table
-from avatar_anomaly.finetune import avatar_styles, style_stylizer
+from avatar_anomaly.avatars import avatar_dir, avatar_table, avatar_styles, style_stylizer
 from avatar_anomaly.siamese_v1 import save_detector
 from avatar_anomaly.siamese_v2 import V2_VARIANTS
 from avatar_anomaly.check import (AnomalyChecker, LabelCompare, CHECKER_CARD, DETECTORS, pair_sets, encode_pair_sets, compare_detectors,

@@ -70,13 +70,17 @@ def figures(ev:Evaluation) -> dict:
     return dict(n=m['n'], accuracy=round(m['accuracy'], 4), balanced_accuracy=round(m['balanced_accuracy'], 4), macro_f1=round(m['macro_f1'], 4),
                 recall={k: round(v, 3) for k, v in m['recall'].items()})
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def models_and_peer(doc:str, argv=None) -> tuple:
+    "`(arguments, Peer)` of a side-by-side bench: `--models`, `--peer` (folder of the OpenCV Zoo files), `--write-card`"
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument('--models', nargs='+', default=[DEFAULT_MODEL])
     ap.add_argument('--peer', type=Path, default=None, help='folder of the OpenCV Zoo files (default: models/opencv-zoo-fer beside the data)')
     ap.add_argument('--write-card', action='store_true')
     a = ap.parse_args(argv)
-    peer = Peer(a.peer or data_root().parent/'models'/'opencv-zoo-fer')
+    return a, Peer(a.peer or data_root().parent/'models'/'opencv-zoo-fer')
+
+def main(argv=None):
+    a, peer = models_and_peer(__doc__, argv)
     rows, cards = [], {m: {} for m in a.models}
     for ds, split, crops in SETS:
         t = usable_rows(read_dataset(dataset_path(ds)), [split]).reset_index(drop=True)

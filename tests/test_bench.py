@@ -26,3 +26,19 @@ def test_fer2013_shipped_model():
         assert f[key]['images'] == 3573 and f[key]['errors'] == 0
         assert f[key]['accuracy'] == pytest.approx(recorded[key]['accuracy'], abs=2e-3)   # same model, same numbers
     assert f['flip_tta']['accuracy'] >= 0.70, "the shipped model's FER2013 test target"
+
+def test_smile_gap_biases_undo_a_class_prior():
+    "`fit_biases` finds the logit shift that a reader's skew towards one class needs, and `degrade` keeps the peer's input shape"
+    import numpy as np
+    import smile_gap
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 7, 700)
+    z = 2*np.eye(7)[y] + rng.normal(0, 0.5, (700, 7)); z[:, 4] += 3   # every face pulled towards class 4 (neutral)
+    probs = np.exp(z)/np.exp(z).sum(1, keepdims=True)
+    assert smile_gap.scored(probs, y)['balanced_accuracy'] < 0.3
+    bias = smile_gap.fit_biases(probs, y)
+    assert bias.argmin() == 4 and abs(bias.sum()) < 1e-6
+    assert smile_gap.scored(probs, y, bias)['balanced_accuracy'] > 0.9
+    face = rng.integers(0, 256, (112, 112, 3), dtype=np.uint8)
+    gray = smile_gap.degrade(face, 48, True)
+    assert gray.shape == (112, 112, 3) and (gray[..., 0] == gray[..., 2]).all()

@@ -112,11 +112,13 @@ def test_checker_with_onnx_readers():
     crops = sample_crops()
     fp = FeaturePredictor('fer2013_dan_fernet_s', detect=False, device='cpu')
     same_results(fp.predict_images(crops), onnx_predictor(fp, threads=2).predict_images(crops))   # features too
-    checker = AnomalyChecker(detector='label-compare', detect=False, device='cpu')
-    want = [checker.check(a, b).score for a, b in zip(crops, crops[::-1])]
-    assert use_onnx(checker, threads=2) is checker and checker.avatar is checker.real
-    assert type(checker.real) is OnnxFeaturePredictor
-    np.testing.assert_allclose([checker.check(a, b).score for a, b in zip(crops, crops[::-1])], want, atol=2e-4)
+    for one_reader in (True, False):   # label-compare with one reader on both sides, and with its card's two readers
+        checker = AnomalyChecker('photos_dan_fernet_s' if one_reader else None, detector='label-compare', detect=False, device='cpu')
+        assert (checker.avatar is checker.real) == one_reader
+        want = [checker.check(a, b).score for a, b in zip(crops, crops[::-1])]
+        assert use_onnx(checker, threads=2) is checker and (checker.avatar is checker.real) == one_reader
+        assert type(checker.real) is OnnxFeaturePredictor and type(checker.avatar) is OnnxFeaturePredictor
+        np.testing.assert_allclose([checker.check(a, b).score for a, b in zip(crops, crops[::-1])], want, atol=2e-4)
     with pytest.raises(TypeError, match='holds no EmotionPredictor'): use_onnx(object())
 
 def test_detectors(tmp_path, exported):
