@@ -4,7 +4,8 @@ chosen on the validation pairs, every test set scored once; a leave-one-style-ou
 --write-cards writes the detector cards and weights (`cards/siamese_v1.json`, `cards/siamese_v2.json`, `models/siamese_v*.safetensors`)
 and the checker's card (`cards/checker.json`: the default detector = the best balanced accuracy on the validation pairs).
 
-Avatars are read from the cache only (never generated here): build them first (`python bench/avatar_reader.py build`).
+Avatars are read from the cache only (never generated here), and only those of the `avatar_styles` card's samples, so the pair sets
+are the same on every machine: build them first (`python bench/avatar_reader.py build`).
 
     python bench/pairs.py                                  # every style whose avatars exist; print only
     python bench/pairs.py --write-cards                    # and write the cards
@@ -19,6 +20,7 @@ from avatar_anomaly.data import dataset_path, read_dataset, usable_rows
 from avatar_anomaly import predict
 from avatar_anomaly.weights import read_card, write_card, CARDS_DIR
 from avatar_anomaly.avatars import avatar_dir, avatar_table, avatar_styles, style_stylizer
+from avatar_anomaly.finetune import fer2013_photos, style_photos
 from avatar_anomaly.siamese_v1 import save_detector
 from avatar_anomaly.siamese_v2 import V2_VARIANTS
 from avatar_anomaly.check import (AnomalyChecker, LabelCompare, CHECKER_CARD, DETECTORS, pair_sets, encode_pair_sets, compare_detectors,
@@ -27,15 +29,22 @@ from avatar_anomaly.check import (AnomalyChecker, LabelCompare, CHECKER_CARD, DE
 DATASETS = ('fer2013', 'taiwan_faces', 'london_faces')
 STUDY = {'siamese-v1': 0.613, 'siamese-v2': 0.81}   # the study's accuracies (thesis section 3.2; its own pairs)
 
+def style_sample(ds:str, style:str) -> pd.DataFrame:
+    "The photos of `ds` whose `style` avatars are paired: the `avatar_styles` card's samples, as `bench/avatar_reader.py build` makes them"
+    return style_photos(fer2013_photos() if ds == 'fer2013' else usable_rows(read_dataset(dataset_path(ds))), style)
+
 def cached_avatars(style:str, log) -> dict:
-    "`{dataset: avatar table}` of the avatars of `style` already in the cache (nothing is generated)"
+    "`{dataset: avatar table}` of the avatars of `style`'s samples found in the cache (nothing is generated; other cached avatars are left out)"
     try: st = style_stylizer(style)
     except Exception as e: log(f"{style}: no stylizer ({type(e).__name__}: {e})"); return {}
     out = {}
     for ds in DATASETS:
         folder = avatar_dir(usable_rows(read_dataset(dataset_path(ds))), st)
-        if (folder/'manifest.csv').is_file(): out[ds] = avatar_table(folder)
-        else: log(f"{style}/{ds}: no avatars in {folder}")
+        if not (folder/'manifest.csv').is_file(): log(f"{style}/{ds}: no avatars in {folder}"); continue
+        photos = style_sample(ds, style)
+        out[ds] = avatar_table(folder, photos)
+        if len(out[ds]) < len(photos): log(f"{style}/{ds}: {len(photos) - len(out[ds])} of {len(photos)} sampled photos have no avatar "
+                                            "in the cache (python bench/avatar_reader.py build makes them)")
     return out
 
 def summary(table:pd.DataFrame) -> pd.DataFrame:
