@@ -1,6 +1,6 @@
-"""Why the photo readers fall short of the OpenCV Zoo peer on london_faces (neutral and smiling studio photos), measured three
-ways in one run: the peer fed what our readers see (gray, 48 px), our readers fed the peer's aligned faces, and our readers with
-per-class logit biases fitted on taiwan_faces valid. With `--write-card` the figures go on each model's card
+"""Why the photo readers fall short of the OpenCV Zoo peer on london_faces (neutral and smiling studio photos), measured in one
+run: the peer fed what our readers see (gray, 48 px), our readers fed the peer's aligned faces, our readers with per-class logit
+biases fitted on taiwan_faces valid, and how well our readers rank smiles above neutral faces at all (ROC-AUC, best cut). With `--write-card` the figures go on each model's card
 (`metrics.london_gap`).
 
     python bench/smile_gap.py --models photos_dan_fernet_s avatar_anomaly/models/photos_dan_fernet_s_votes --write-card
@@ -54,6 +54,14 @@ def scored(probs:np.ndarray, y:np.ndarray, bias=0.) -> dict:
     shifted = np.exp(z - z.max(1, keepdims=True))
     return figures(Evaluation(shifted/shifted.sum(1, keepdims=True), y, [''] * len(y)))
 
+def smile_ranking(probs:np.ndarray, y:np.ndarray) -> dict:
+    "How well log p(happiness) − log p(neutral) ranks smiles above neutral faces: ROC-AUC, and the accuracy of its best cut (chosen on these very labels: an upper bound for any threshold, not a result)"
+    from sklearn.metrics import roc_auc_score
+    h, n = EMOTIONS.index('happiness'), EMOTIONS.index('neutral')
+    s, smiling = np.log(probs[:, h] + 1e-7) - np.log(probs[:, n] + 1e-7), y == h
+    return dict(roc_auc=round(float(roc_auc_score(smiling, s)), 4),
+                best_cut_accuracy=round(float(max(((s > c) == smiling).mean() for c in np.unique(s))), 4))
+
 def main(argv=None):
     a, peer = models_and_peer(__doc__, argv)
     london, y_london = table_of('london_faces', 'test')
@@ -72,6 +80,7 @@ def main(argv=None):
         bias = fit_biases(own['taiwan_valid'], y_valid)
         out[m] = dict(
             smiles_read_as=happy_misses,
+            smile_ranking=smile_ranking(own['london'], y_london),
             own_crop=dict(london_faces_test=scored(own['london'], y_london), taiwan_faces_valid=scored(own['taiwan_valid'], y_valid)),
             peer_aligned_crop=dict(london_faces_test=scored(on_aligned['london'], y_london),
                                    taiwan_faces_valid=scored(on_aligned['taiwan_valid'], y_valid)),

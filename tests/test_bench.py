@@ -42,3 +42,14 @@ def test_smile_gap_biases_undo_a_class_prior():
     face = rng.integers(0, 256, (112, 112, 3), dtype=np.uint8)
     gray = smile_gap.degrade(face, 48, True)
     assert gray.shape == (112, 112, 3) and (gray[..., 0] == gray[..., 2]).all()
+
+def test_smile_ranking():
+    "A score that puts every smile above every neutral face ranks perfectly; one that puts them in reverse order does not"
+    import numpy as np
+    import smile_gap
+    from avatar_anomaly.data import EMOTIONS
+    h, n = EMOTIONS.index('happiness'), EMOTIONS.index('neutral')
+    y = np.array([h, h, n, n])
+    probs = np.full((4, 7), 0.01); probs[:, h] = [0.3, 0.4, 0.1, 0.2]; probs[:, n] = 0.5   # smiles read as neutral, yet ranked first
+    assert smile_gap.smile_ranking(probs, y) == dict(roc_auc=1.0, best_cut_accuracy=1.0)
+    assert smile_gap.smile_ranking(probs, y[::-1])['roc_auc'] == 0.0
