@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
-from .data import EMOTIONS, usable_rows, cache_dir, map_report, as_pil, pil_to_array, save_atomic
+from .data import EMOTIONS, usable_rows, cache_dir, map_report, as_pil, pil_to_array, write_atomic
 from .weights import read_card
 from .backbones import Evaluation, batch_proba
 from .predict import DEFAULT_MODEL, load_model, preset_of
@@ -140,7 +140,7 @@ def _append_csv(df:pd.DataFrame, f:Path):
     new = not f.is_file()
     if not new and list(pd.read_csv(f, nrows=0).columns) != list(df.columns):
         old = _read_csv(f, list(df.columns)).reindex(columns=df.columns, fill_value='')
-        tmp = f.with_name(f'.{f.name}.tmp'); old.to_csv(tmp, index=False); os.replace(tmp, f)
+        write_atomic(f, lambda tmp: old.to_csv(tmp, index=False))
     with open(f, 'a', newline='') as fh:
         df.to_csv(fh, header=new, index=False); fh.flush(); os.fsync(fh.fileno())
 
@@ -185,7 +185,7 @@ def generate_avatars(table:pd.DataFrame, # images to stylize (`path`; `label`, `
                 r = batch.iloc[i]
                 if isinstance(out, tuple): failed.append(dict(source=rel(r.path), error=out[1], root=str(root))); continue
                 Path(r.avatar).parent.mkdir(parents=True, exist_ok=True)
-                save_atomic(out, Path(r.avatar))
+                write_atomic(r.avatar, out.save)
                 rows.append(dict(source=rel(r.path), avatar=Path(r.avatar).relative_to(out_dir).as_posix(), label=r.get('label', ''),
                                  split=r.get('split', ''), generator=stylizer.name, settings=settings, seed=seeds[i], root=str(root)))
             if rows: _append_csv(pd.DataFrame(rows, columns=MANIFEST_COLUMNS), out_dir/'manifest.csv')

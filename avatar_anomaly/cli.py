@@ -529,10 +529,10 @@ def cmd_export(model:str, # model file or shipped model name, or a Siamese detec
     from avatar_anomaly.check import DETECTORS, load_detector
     need('onnx'); need('onnxruntime')
     if out.suffix != '.onnx': raise CommandError(f"{out}: the file name must end in .onnx")
-    if model == 'label-compare': raise CommandError("label-compare has no network to export (it compares the readers' probabilities): export the readers")
     if model in DETECTORS:
+        try: f = export_detector_onnx(model, out, opset or OPSET)
+        except ValueError as e: raise CommandError(str(e)) from None   # label-compare: no network
         det = load_detector(model)
-        f = export_detector_onnx(model, out, opset or OPSET)
         r = detector_parity(det, f, *sample_pairs(det))
         print(f"wrote {f} ({f.stat().st_size/1e3:.0f} kB, opset {opset or OPSET}; reads the features of {det.encoders[0]} and {det.encoders[1]}); "
               f"onnxruntime vs PyTorch on {r['n']} sample pairs: max |Δ score| {r['score']:.1e}")
@@ -559,7 +559,7 @@ def cmd_demo(out:Path=Path('avatar_anomaly_demo.png'), # figure file
     print(f"figure: {out}")
     return 0
 
-# %% ../nbs/90_cli.ipynb #62ec1554
+# %% ../nbs/90_cli.ipynb #9eb5524d
 def port_in_use(port:int) -> bool:
     "Whether something listens on 127.0.0.1:`port` (or may not be bound there)"
     import socket
@@ -644,6 +644,7 @@ def serve_app(name:str, # the app: 'label' or 'check' (see `avatar_anomaly.widge
             for sig, h in zip(sigs, old): signal.signal(sig, h)
         shutil.rmtree(work, ignore_errors=True)
 
+# %% ../nbs/90_cli.ipynb #62ec1554
 @command(exits="0 the server was stopped (Ctrl-C); 2 trouble: no avatars there, a port in use, Voilà missing, or a server that "
                "did not start")
 def cmd_label(avatar_dir:Path, # avatars: a folder written by `stylize`, or any folder of images (searched recursively)

@@ -30,7 +30,7 @@ __all__ = ['EMOTIONS', 'RAFDB', 'FER2013', 'FER2013_FOLDERS', 'AFFECTNET7', 'AFF
            'CROP_CHECK_SIDE', 'WHOLE_IMAGE_NOTE', 'BLANK_STD', 'GRAY_STATS', 'FERPLUS_EMOTION_COLUMNS',
            'DataNotFoundError', 'data_root', 'data_required', 'dataset_path', 'cache_dir', 'UnknownLabelError',
            'LabelMap', 'ferplus_majority', 'emotion_table', 'is_image_file', 'read_folder_tree', 'write_image',
-           'read_rafdb', 'read_fer2013_csv', 'save_atomic', 'read_fer2013_folders', 'read_dataset', 'ImageError',
+           'read_rafdb', 'write_atomic', 'read_fer2013_csv', 'read_fer2013_folders', 'read_dataset', 'ImageError',
            'pil_to_array', 'load_image', 'as_pil', 'image_size', 'map_report', 'check_images', 'Face', 'square_box',
            'is_face_crop', 'FaceCropper', 'crop_table', 'calibrate_framing', 'cropper_for', 'study_resize',
            'TorchvisionPolicy', 'train_aug', 'valid_aug', 'AlbumentationsTransform', 'TrainAlbumentations',
@@ -204,6 +204,17 @@ def read_rafdb(root # RAF-DB `basic` folder (holds `EmoLabel/` and `Image/aligne
         rows.append(_row(img, raw, RAFDB, name.split('_')[0], 'RAF-DB'))
     return emotion_table(rows)
 
+# %% ../nbs/00_data.ipynb #2b1908f1
+def write_atomic(path, # the file to write
+                 write): # called with a temporary path beside `path` (same suffix) and writes the file there
+    "Write `path` through a temporary file renamed into place (a crash never leaves half a file); returns `path`"
+    path = Path(path)
+    if not path.parent.is_dir(): raise FileNotFoundError(f"{path}: no folder {path.parent}")
+    tmp = path.with_name(f'.{os.getpid()}-{path.name}')
+    try: write(tmp); os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+    return path
+
 # %% ../nbs/00_data.ipynb #a5ea1823
 def read_fer2013_csv(csv, # Kaggle `fer2013.csv` (columns emotion, pixels, Usage)
                      image_dir=None): # where to write the PNGs (default: the cache)
@@ -223,15 +234,9 @@ def read_fer2013_csv(csv, # Kaggle `fer2013.csv` (columns emotion, pixels, Usage
             row.update(path='', flag=f'bad_pixels: expected 2304 grey values, got {len(values)}')
         elif not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            save_atomic(Image.fromarray(np.array(values, dtype=np.uint8).reshape(48, 48)), path)
+            write_atomic(path, Image.fromarray(np.array(values, dtype=np.uint8).reshape(48, 48)).save)
         rows.append(row)
     return emotion_table(rows)
-
-def save_atomic(img:Image.Image, path:Path):
-    "Save `img` so that a crash never leaves a half-written file at `path`"
-    tmp = path.with_name(f'.{path.name}.tmp')
-    img.save(tmp, format=Image.registered_extensions()[path.suffix.lower()])
-    os.replace(tmp, path)
 
 # %% ../nbs/00_data.ipynb #264b185c
 def read_fer2013_folders(root # folder with `<split>/<label>/*.png` and, optionally, `labels.csv`
@@ -504,8 +509,8 @@ def _crop_file(self:FaceCropper, path, cache:Path|None) -> Face:
     face, = self([as_pil(path)])
     face.path = str(path)
     if key:
-        if face.image is not None: save_atomic(face.image, png); face.crop_path = str(png)
-        tmp = cache/f'.{key}.json.tmp'; tmp.write_text(json.dumps(face.meta())); os.replace(tmp, cache/f'{key}.json')
+        if face.image is not None: write_atomic(png, face.image.save); face.crop_path = str(png)
+        write_atomic(cache/f'{key}.json', lambda f: f.write_text(json.dumps(face.meta())))
     return face
 
 @patch

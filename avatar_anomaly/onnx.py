@@ -18,7 +18,7 @@ import torch.nn as nn
 from PIL import Image
 from skimage import data as skdata
 from . import __version__
-from .data import EMOTIONS, pil_to_array, study_resize, cropper_for, square_box
+from .data import EMOTIONS, pil_to_array, study_resize, cropper_for, square_box, write_atomic
 from .weights import CardError, CheckpointMismatchError, default_device, read_model_card, read_card
 from .backbones import Preset, preset_of, to_batch, predict_proba
 from .predict import DEFAULT_MODEL, EmotionPredictor, load_model
@@ -28,11 +28,10 @@ from .check import load_detector
 # %% auto #0
 __all__ = ['ONNX_EXTRA', 'OPSET', 'ONNX_FORMAT', 'INPUT_NAME', 'OUTPUT_NAMES', 'ASTRONAUT_FACE', 'DETECTOR_FORMAT',
            'DETECTOR_INPUTS', 'DETECTOR_OUTPUT', 'need', 'linear_taps', 'resize_crop', 'rgb_to_gray', 'ReaderGraph',
-           'reader_metadata_props', 'reader_onnx', 'write_atomic', 'export_onnx', 'open_session', 'onnx_session',
-           'reader_metadata', 'sample_crops', 'parity_tolerance', 'model_logits', 'onnx_outputs', 'torch_outputs',
-           'parity', 'ScoreGraph', 'detector_onnx', 'export_detector_onnx', 'OnnxPairDetector', 'detector_parity',
-           'sample_pairs', 'OnnxReader', 'OnnxEmotionPredictor', 'OnnxFeaturePredictor', 'onnx_predictor', 'onnx_twin',
-           'use_onnx']
+           'reader_metadata_props', 'reader_onnx', 'export_onnx', 'open_session', 'onnx_session', 'reader_metadata',
+           'sample_crops', 'parity_tolerance', 'model_logits', 'onnx_outputs', 'torch_outputs', 'parity', 'ScoreGraph',
+           'detector_onnx', 'export_detector_onnx', 'OnnxPairDetector', 'detector_parity', 'sample_pairs', 'OnnxReader',
+           'OnnxEmotionPredictor', 'OnnxFeaturePredictor', 'onnx_predictor', 'onnx_twin', 'use_onnx']
 
 # %% ../nbs/09a_onnx.ipynb #d6c04328
 ONNX_EXTRA = 'pip install "avatar-anomaly[onnx]"'
@@ -147,13 +146,6 @@ def reader_onnx(model:nn.Module, # an emotion model in eval mode
     onnx.checker.check_model(m, full_check=True)
     return m.SerializeToString()
 
-def write_atomic(out:Path, # the file
-                 data:bytes): # its bytes
-    "Write `data` to `out` through a temporary file beside it, so that a dying process leaves no half file; returns `out`"
-    if not out.parent.is_dir(): raise FileNotFoundError(f"{out}: no folder {out.parent}")
-    tmp = out.with_name(f'.{out.name}.tmp'); tmp.write_bytes(data); os.replace(tmp, out)
-    return out
-
 def export_onnx(model:str|Path=DEFAULT_MODEL, # model file or shipped model name (any card format `load_model` knows)
                 out:str|Path|None=None, # the file to write (default: NAME.onnx in the working folder)
                 opset:int=OPSET, # ONNX opset
@@ -162,7 +154,7 @@ def export_onnx(model:str|Path=DEFAULT_MODEL, # model file or shipped model name
     stem, _ = read_model_card(model)
     net, card = load_model(stem, 'cpu')
     out = Path(out or f'{stem.name}.onnx')
-    return write_atomic(out, reader_onnx(net, card, stem.name, tta, opset))
+    return write_atomic(out, lambda f: f.write_bytes(reader_onnx(net, card, stem.name, tta, opset)))
 
 # %% ../nbs/09a_onnx.ipynb #5ad5177c
 def open_session(src:str|Path|bytes, # an exported file or its bytes
@@ -311,8 +303,8 @@ def export_detector_onnx(name:str|None=None, # 'siamese-v1' or 'siamese-v2' (def
     "Write a Siamese detector to an ONNX file (score inside, card in the metadata); returns the path"
     det = load_detector(name)
     if not isinstance(det, SiameseDetector):
-        raise ValueError(f"{det.name} has no network to export (it compares the readers' probabilities): export the readers")
-    return write_atomic(Path(out or f'{det.name}.onnx'), detector_onnx(det, opset))
+        raise ValueError(f"{name or det.name} has no network to export (it compares the readers' probabilities): export the readers")
+    return write_atomic(out or f'{det.name}.onnx', lambda f: f.write_bytes(detector_onnx(det, opset)))
 
 # %% ../nbs/09a_onnx.ipynb #987fde2f
 class OnnxPairDetector:

@@ -23,7 +23,8 @@ from fastai.metrics import AccumMetric
 from fastai.optimizer import Adam
 from safetensors.torch import save_file, load_file
 from .data import EMOTIONS, Face, cache_dir, cropper_for, map_report, usable_rows, pil_to_array, as_pil
-from .weights import default_device, read_card, write_card, find_weights, load_state_dict_strict, CARDS_DIR, MODELS_DIR
+from .weights import (default_device, read_card, write_card, find_weights, load_state_dict_strict, main_process, CARDS_DIR,
+                                    MODELS_DIR)
 from .backbones import EmotionNet, to_batch, csv_logger, timed_fit
 from .dan import DAN
 from .predict import DEFAULT_MODEL, EmotionPredictor, no_face_result, reading_result
@@ -310,7 +311,8 @@ def save_detector(model:nn.Module, # a trained pair model with a `config` dict
                   name:str, # card and weights name (`cards/NAME.json`, `models/NAME.safetensors`)
                   card:dict, # the card: encoders, threshold, chosen, training, benchmarks, ...
                   cards_dir:str|Path=CARDS_DIR, models_dir:str|Path=MODELS_DIR):
-    "Write the weights and the card (with the model's class and config); returns the card"
+    "Write the weights and the card (with the model's class and config; in the main process only, see `main_process`); returns the card"
+    if not main_process(): return card
     Path(models_dir).mkdir(parents=True, exist_ok=True); Path(cards_dir).mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(Path(models_dir)/f'{name}.safetensors'),
               metadata={'format': 'pt'})

@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 from safetensors import SafetensorError
 from safetensors.torch import save_file, load_file
-from .data import EMOTIONS, cache_dir
+from .data import EMOTIONS, cache_dir, write_atomic
 
 # %% auto #0
 __all__ = ['MODELS_DIR', 'CARDS_DIR', 'WEIGHTS_ENV', 'WeightsUnavailableError', 'CheckpointMismatchError', 'CardError',
@@ -181,14 +181,15 @@ def read_card(name_or_path:str|Path) -> dict:
     return card
 
 def write_card(f:str|Path, card:dict) -> dict:
-    "Write `card` to `f` atomically (a temporary file renamed into place); returns the card"
-    f = Path(f); tmp = f.with_name(f'.{f.name}.tmp')
-    tmp.write_text(json.dumps(card, indent=2, default=str) + '\n'); os.replace(tmp, f)
+    "Write `card` to `f` atomically (a temporary file renamed into place; in the main process only, see `main_process`); returns the card"
+    if not main_process(): return card
+    write_atomic(f, lambda tmp: tmp.write_text(json.dumps(card, indent=2, default=str) + '\n'))
     return card
 
 def update_card(name_or_path:str|Path, # a card (see `card_file`)
                 **sections): # top-level sections to set
-    "Set `sections` of a card and write it back atomically; returns the card"
+    "Set `sections` of a card and write it back atomically; returns the card (other processes of a data-parallel run: just `sections`)"
+    if not main_process(): return sections   # the main process may not have written the card yet
     return write_card(card_file(name_or_path), {**read_card(name_or_path), **sections})
 
 # %% ../nbs/00a_weights.ipynb #70c1f6c1

@@ -63,7 +63,7 @@ import ipywidgets as W
 import numpy as np
 from PIL import ImageDraw
 from . import __version__
-from .data import IMAGE_EXTS, ImageError, as_pil, cache_dir
+from .data import IMAGE_EXTS, ImageError, as_pil, cache_dir, write_atomic
 from .live import (VideoError, anomaly_spans, check_live, face_frames, live_text, plot_timeline,
                                  probe_video, video_frames, write_video)
 
@@ -104,10 +104,8 @@ def demo_videos(folder=None # where to write them (default: the cache, `cache_di
     im, fps = demo_images(), DEMO_VIDEO['fps']
     n = fps*DEMO_VIDEO['seconds']
     faces = dict(real=[(im['real'], n)], avatar=[(im['kept'], n//2), (im['mismatched'], n - n//2)])
-    for k, p in paths.items():
-        tmp = p.with_name(f'.{os.getpid()}-{p.name}')   # written aside, then moved: a reader never sees half a video
-        write_video(tmp, face_frames(faces[k], size=DEMO_VIDEO['size'], drift=0), fps=fps)
-        os.replace(tmp, p)
+    for k, p in paths.items():   # written aside, then moved: a reader never sees half a video
+        write_atomic(p, lambda f: write_video(f, face_frames(faces[k], size=DEMO_VIDEO['size'], drift=0), fps=fps))
     return paths
 
 def check_examples(video_folder=None # see `demo_videos`
@@ -255,12 +253,11 @@ UPLOADED = 'uploaded: '   # an uploaded file's name in its side's list
 
 class CheckTool:
     "Check a pair in the browser: the real face and the avatar, each an example or an uploaded image or short video; a thin view over `check_inputs`"
-    def __init__(self, checker:AnomalyChecker|None=None, # the detector (default: `AnomalyChecker(detector=detector)`, made at the first check)
+    def __init__(self, checker:AnomalyChecker|None=None, # the detector (default: `AnomalyChecker()`, the checker card's)
                  examples:dict|None=None, # name → PIL image or file (default: `check_examples()`)
-                 detector:str|None=None, # the detector's name when `checker` is None (default: the checker card's)
                  max_seconds:float=60., # longer videos are refused
                  face_side:int=240): # the longer side of the face views, in pixels
-        self._checker, self.detector, self.max_seconds, self.face_side = checker, detector, max_seconds, face_side
+        self.checker, self.max_seconds, self.face_side = checker or AnomalyChecker(), max_seconds, face_side
         self.examples = check_examples() if examples is None else examples
         self.folder = Path(tempfile.mkdtemp(prefix='avatar_anomaly_uploads_'))   # uploads are written here: videos are read from files
         weakref.finalize(self, shutil.rmtree, self.folder, True)
@@ -287,12 +284,6 @@ class CheckTool:
         self.widget = W.VBox([*(W.HBox([self.pick[s], self.upload[s]]) for s in SIDES), W.HBox([self.button, self.status]),
                               W.HBox([W.VBox([f, c]) for c, f in zip(self.captions, self.faces)]), self.result, self.timeline])
         self.widget.add_class('aa-check')
-
-    @property
-    def checker(self) -> AnomalyChecker:
-        "The detector, made when first needed"
-        if self._checker is None: self._checker = AnomalyChecker(detector=self.detector)
-        return self._checker
 
     def _on_upload(self, side:str, change):
         if not change.new: return

@@ -99,19 +99,20 @@ def evaluate_cmd(a, argv):
                         'styles': dict(rows=rows, reference=a.models[0], command=command(argv)), 'tomjerry': {**tj, 'command': command(argv)}})
 
 def loso(a, argv):
-    rows = []
+    rows, minutes = [], {}
     taiwan_test = usable_rows(read_dataset(dataset_path('taiwan_faces')), ['test'])
     fer_test = usable_rows(fer2013_photos(['test']))
     for stem in a.models:
         card = read_card(f'{stem}.json')
         left = card['leave_out']
+        minutes[left] = card['training']['minutes']
         styles = [s for s in avatar_styles() if style_family(s) == left]
         for photos in (fer_test, taiwan_test):
             t = style_table([DEFAULT_MODEL, stem], photos, styles)
             rows += t.assign(left_out=left).to_dict('records')
     res = pd.DataFrame(rows)
     print(res.to_string())
-    if a.write_card: update_card(a.card, loso=dict(rows=rows, command=command(argv)))
+    if a.write_card: update_card(a.card, loso=dict(rows=rows, training_minutes=minutes, command=command(argv)))
 
 def weak(a, argv):
     "The reader trained with weakly labelled sets against the shipped avatar reader (trained without): every style's test, Tom & Jerry"

@@ -118,7 +118,8 @@ def choose(args) -> dict:
     pick = grid.sort_values(['balanced_accuracy', 'mean_delay_s'], ascending=[False, True]).iloc[0]
     chosen = dict(alpha=float(pick.alpha), persist=int(pick.persist))
     print('chosen:', chosen)
-    return dict(chosen=chosen, grid=rows, pairs=dict(consistent=len(runs) - n_change, change=n_change))
+    return dict(chosen=chosen, grid=rows, pairs=dict(consistent=len(runs) - n_change, change=n_change),
+                detector=checker.detector.name, threshold=checker.threshold)
 
 def _iou(a, b) -> float:
     "Intersection over union of two (x1, y1, x2, y2) boxes"
@@ -205,7 +206,8 @@ def main():
             card = read_card(LIVE_CARD)
             update_card(LIVE_CARD, settings={**card['settings'], **res['chosen']},
                         chosen={**card['chosen'], 'smoothing': dict(how=__doc__.split('\n\n')[2].replace('\n', ' '), command=command,
-                                                                     grid=res['grid'], pairs=res['pairs'])})
+                                                                     grid=res['grid'], pairs=res['pairs'], detector=res['detector'],
+                                                                     threshold=res['threshold'])})
     else:
         res = speed(args)
         if args.write_card:
