@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
-from .data import EMOTIONS, usable_rows, cache_dir, map_report, as_pil, pil_to_array, write_atomic
+from .data import EMOTIONS, InputError, usable_rows, cache_dir, map_report, as_pil, pil_to_array, write_atomic
 from .weights import read_card
 from .backbones import Evaluation, batch_proba
 from .predict import DEFAULT_MODEL, load_model, preset_of
@@ -63,13 +63,13 @@ def make_stylizer(generator:str='toon', # one of `GENERATORS`
                   checkpoint:str|Path|None=None, # whitebox: TFLite file; dualstylegan: checkpoint folder (found by `find_weights`)
                   **knobs): # the generator's knobs (see `GENERATORS`); None or missing: the card's
     "A stylizer by generator name, with its card's settings for every knob not given"
-    if generator not in GENERATORS: raise ValueError(f"unknown generator {generator!r} (one of {', '.join(GENERATORS)})")
+    if generator not in GENERATORS: raise InputError(f"unknown generator {generator!r} (one of {', '.join(GENERATORS)})")
     g = GENERATORS[generator]
     knobs = {k: v for k, v in knobs.items() if v is not None}
     if set(knobs) - set(g.knobs):
-        raise ValueError(f"the {generator} generator has no {', '.join(sorted(set(knobs) - set(g.knobs)))}; its knobs: {', '.join(g.knobs)}")
-    if g.checkpoint and checkpoint is None: raise ValueError(f"the {generator} generator needs --checkpoint ({g.checkpoint})")
-    if not g.checkpoint and checkpoint is not None: raise ValueError(f"the {generator} generator has no checkpoint")
+        raise InputError(f"the {generator} generator has no {', '.join(sorted(set(knobs) - set(g.knobs)))}; its knobs: {', '.join(g.knobs)}")
+    if g.checkpoint and checkpoint is None: raise InputError(f"the {generator} generator needs --checkpoint ({g.checkpoint})")
+    if not g.checkpoint and checkpoint is not None: raise InputError(f"the {generator} generator has no checkpoint")
     return g.build(checkpoint, **{**{k: v for k, v in default_settings(generator).items() if k in g.knobs}, **knobs})
 
 # %% ../nbs/03b_avatars.ipynb #f559eaae
@@ -80,7 +80,7 @@ def avatar_styles() -> dict:
 def style_stylizer(style:str): # a name in `avatar_styles()`
     "The stylizer that makes `style`'s avatars"
     styles = avatar_styles()
-    if style not in styles: raise ValueError(f"unknown avatar style {style!r} (one of {', '.join(styles)})")
+    if style not in styles: raise InputError(f"unknown avatar style {style!r} (one of {', '.join(styles)})")
     s = styles[style]
     return make_stylizer(s['generator'], s.get('checkpoint'), **s['settings'])
 
@@ -88,7 +88,7 @@ def style_family(style:str) -> str: # a name in `avatar_styles()`
     "The generator family `style` belongs to (leave-one-style-out leaves out a family)"
     families = read_card('avatar_styles')['families']
     fam = next((f for f, members in families.items() if style in members), None)
-    if fam is None: raise ValueError(f"avatar style {style!r} is in no family of the avatar_styles card (families: {', '.join(families)})")
+    if fam is None: raise InputError(f"avatar style {style!r} is in no family of the avatar_styles card (families: {', '.join(families)})")
     return fam
 
 # %% ../nbs/03b_avatars.ipynb #febe5ae5
@@ -121,7 +121,7 @@ def _read_csv(f:Path, columns:list) -> pd.DataFrame:
     "The CSV `f` as strings (an empty table with `columns` if there is none)"
     return pd.read_csv(f, dtype=str, keep_default_na=False) if f.is_file() else pd.DataFrame(columns=columns)
 
-class SettingsMismatchError(ValueError):
+class SettingsMismatchError(InputError):
     "An avatar folder made by another generator or with other settings"
 
 def _read_manifest(out_dir:Path, name:str|None=None, settings:str|None=None) -> pd.DataFrame:
@@ -166,7 +166,7 @@ def generate_avatars(table:pd.DataFrame, # images to stylize (`path`; `label`, `
     if not len(t): return avatar_table(out_dir, table) if (out_dir/'manifest.csv').is_file() else _avatar_rows(done)
     root = source_root(t.path, root)
     inside = [p for p in t.path if _abs(p).is_relative_to(_abs(out_dir))]
-    if inside: raise ValueError(f"{len(inside)} sources are inside the output folder {out_dir} (e.g. {inside[0]}): "
+    if inside: raise InputError(f"{len(inside)} sources are inside the output folder {out_dir} (e.g. {inside[0]}): "
                                 "avatars are never made of avatars; choose an output folder outside the sources")
     t = t.assign(avatar=[str(p) for p in mirror_paths(t.path, out_dir, root)], photo=[str(_abs(p)) for p in t.path])
     todo = t[~t.photo.isin(set(done.photo))]

@@ -25,7 +25,8 @@ from fastai.callback.channelslast import ChannelsLast
 from fastai.callback.progress import ProgressCallback
 from fastai.distributed import DistributedTrainer, DistributedDL, num_distrib, rank_distrib
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, recall_score, confusion_matrix
-from .data import EMOTIONS, GRAY_STATS, emotion_dls, load_image, valid_aug, usable_rows
+from .data import EMOTIONS, load_image, usable_rows
+from .dls import GRAY_STATS, emotion_dls, valid_aug
 from .weights import (WeightsUnavailableError, CheckpointMismatchError, hub_reachable, write_model_files,
                                     read_model_card, fill_model, local_weights, main_process)
 

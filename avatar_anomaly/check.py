@@ -8,24 +8,25 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/check.html.md"""
 # %% ../nbs/08_check.ipynb #38fecd80
 from __future__ import annotations
 import functools
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from PIL import Image
-from .data import EMOTIONS, as_pil, image_size
+from .data import EMOTIONS, InputError, as_pil, image_size
 from .weights import read_card
-from .predict import DEFAULT_MODEL, EmotionPredictor
+from .predict import DEFAULT_MODEL, EmotionPredictor, Reading
 from .avatars import Stylizer, make_stylizer, dataset_avatars, anomaly_pairs
-from .siamese_v1 import (FeaturePredictor, PairDetector, SiameseDetector, SiameseV1, PairFeatures, choose_threshold,
+from .siamese_v1 import (PairDetector, SiameseDetector, SiameseV1, PairFeatures, choose_threshold,
                                        pair_metrics, error_matrix, same_person_pairs, encode_files, pair_scores_of, train_v1)
 from .siamese_v2 import SiameseV2, V2_VARIANTS, train_v2
 
 # %% auto #0
-__all__ = ['DETECTOR_CARD', 'CHECKER_CARD', 'DETECTORS', 'PAIR_MODELS', 'PAIR_SETS', 'TRAIN_SETS', 'anomaly_score', 'CheckResult',
-           'check_result', 'LabelCompare', 'detector_card', 'load_detector', 'AnomalyChecker', 'pair_scores',
-           'pairs_benchmark', 'pair_sets', 'encode_pair_sets', 'compare_detectors', 'leave_one_style_out']
+__all__ = ['SIDES', 'DETECTOR_CARD', 'CHECKER_CARD', 'DETECTORS', 'PAIR_MODELS', 'PAIR_SETS', 'TRAIN_SETS', 'anomaly_score',
+           'PairResult', 'CheckResult', 'pair_result', 'LabelCompare', 'detector_card', 'load_detector',
+           'AnomalyChecker', 'pair_scores', 'pairs_benchmark', 'pair_sets', 'encode_pair_sets', 'compare_detectors',
+           'leave_one_style_out']
 
 # %% ../nbs/08_check.ipynb #0b8e2c93
 def anomaly_score(p_real, # [..., 7] emotion probabilities of the real face
@@ -34,56 +35,71 @@ def anomaly_score(p_real, # [..., 7] emotion probabilities of the real face
     return 1 - (np.asarray(p_real, float)*np.asarray(p_avatar, float)).sum(-1)
 
 # %% ../nbs/08_check.ipynb #fcbb7cc3
+SIDES = ('real image', 'avatar')   # the two sides of a pair, as messages name them
+
 @dataclass
-class CheckResult:
-    "The outcome of checking one (real face, avatar) pair"
-    real:str|None=None # the real image's file, when there is one
-    avatar:str|None=None # the avatar's file, when there is one
-    real_emotion:str|None=None
-    avatar_emotion:str|None=None
+class PairResult:
+    "What checking one (real face, avatar) pair gives: both readings, the detector's score and the verdict"
+    real_reading:Reading # the real face's reading
+    avatar_reading:Reading # the avatar's
     score:float|None=None # the detector's anomaly score, in [0, 1]
     anomaly:bool|None=None # score ≥ threshold (None when the pair could not be checked)
     detector:str|None=None # which detector gave the score
     error:str|None=None # why the pair could not be checked
-    real_probs:dict|None=None
-    avatar_probs:dict|None=None
-    real_box:list|None=None # face box (x1, y1, x2, y2) in the real image
-    avatar_box:list|None=None
     notes:list=field(default_factory=list) # e.g. several faces found
 
-    def to_json(self) -> dict:
-        "The result as a JSON-ready dict (every field)"
-        return asdict(self)
+    real_emotion = property(lambda self: self.real_reading.emotion)
+    avatar_emotion = property(lambda self: self.avatar_reading.emotion)
+    real_probs = property(lambda self: self.real_reading.probs_by_emotion())
+    avatar_probs = property(lambda self: self.avatar_reading.probs_by_emotion())
+    real_box = property(lambda self: self.real_reading.box)
+    avatar_box = property(lambda self: self.avatar_reading.box)
 
     @property
     def verdict(self) -> str:
         "'ANOMALY', 'consistent', or 'error' when the pair could not be checked"
         return 'error' if self.error else 'ANOMALY' if self.anomaly else 'consistent'
 
+    def pair_json(self) -> dict:
+        "The pair's fields as they leave the program: emotions, score (4 places), verdict, probabilities (4 places), boxes (1 place)"
+        r, a = self.real_reading.to_json(), self.avatar_reading.to_json()
+        return dict(real_emotion=r['emotion'], avatar_emotion=a['emotion'], score=None if self.score is None else round(float(self.score), 4),
+                    anomaly=self.anomaly, detector=self.detector, error=self.error, real_probs=r['probs'], avatar_probs=a['probs'],
+                    real_box=r['box'], avatar_box=a['box'], notes=list(self.notes))
+
+@dataclass
+class CheckResult(PairResult):
+    "The outcome of checking one (real face, avatar) pair of images"
+    real:str|None=None # the real image's file, when there is one
+    avatar:str|None=None # the avatar's file, when there is one
+
+    def to_json(self) -> dict:
+        "The result as a JSON-ready dict: the files, then `pair_json`"
+        return dict(real=self.real, avatar=self.avatar, **self.pair_json())
+
     def __str__(self):
         if self.error: return f"{self.real or 'real'} | {self.avatar or 'avatar'}: error: {self.error}"
         return (f"{self.real or 'real'} | {self.avatar or 'avatar'}: {self.verdict} (score {self.score:.3f}): real {self.real_emotion} "
-                f"{self.real_probs[self.real_emotion]:.2f}, avatar {self.avatar_emotion} {self.avatar_probs[self.avatar_emotion]:.2f}"
+                f"{self.real_reading.probs.max():.2f}, avatar {self.avatar_emotion} {self.avatar_reading.probs.max():.2f}"
                 + ''.join(f"; {n}" for n in self.notes))
 
-def check_result(real:dict, # an `EmotionPredictor` result for the real image
-                 avatar:dict, # an `EmotionPredictor` result for the avatar
-                 threshold:float, # anomaly when the score is at least this
-                 real_path=None, avatar_path=None,
-                 score:float|None=None, # the detector's score (default: label-compare's `anomaly_score` of the two predictions)
-                 detector:str='label_compare'): # its name
-    "Combine the two predictions (and a detector's score) into a `CheckResult`"
-    errors = [f"{side}: {r['error']}" for side, r in (('real image', real), ('avatar', avatar)) if r['error']]
-    notes = [f"{r['n_faces']} faces in the {side}: the largest was used" for side, r in (('real image', real), ('avatar', avatar))
-             if r.get('n_faces', 1) > 1] + [f"{side}: {r['note']}" for side, r in (('real image', real), ('avatar', avatar)) if r.get('note')]
-    res = CheckResult(str(real_path) if real_path else None, str(avatar_path) if avatar_path else None,
-                      real['emotion'], avatar['emotion'], error='; '.join(errors) or None, real_probs=real['probs'],
-                      avatar_probs=avatar['probs'], real_box=real['box'], avatar_box=avatar['box'], notes=notes, detector=detector)
-    if not errors:
-        if score is None: score = anomaly_score([real['probs'][e] for e in EMOTIONS], [avatar['probs'][e] for e in EMOTIONS])
-        res.score = round(float(score), 4)
-        res.anomaly = res.score >= threshold
-    return res
+def pair_result(real_reading:Reading, # the real face's reading
+                avatar_reading:Reading, # the avatar's
+                threshold:float, # anomaly when the score is at least this
+                score:float|None=None, # the detector's score (default: label-compare's `anomaly_score` of the two readings)
+                detector:str='label_compare', # its name
+                cls=PairResult, # the result class (`CheckResult` takes the files as `real`, `avatar`)
+                **where): # more fields of `cls`
+    "Combine the two readings (and a detector's score) into a `cls`: errors and notes of both sides, score and verdict"
+    sides = tuple(zip(SIDES, (real_reading, avatar_reading)))
+    errors = [f"{side}: {r.error}" for side, r in sides if r.error]
+    notes = ([f"{r.n_faces} faces in the {side}: the largest was used" for side, r in sides if r.n_faces > 1]
+             + [f"{side}: {r.note}" for side, r in sides if r.note])
+    if errors: score = None
+    elif score is None: score = anomaly_score(real_reading.probs, avatar_reading.probs)
+    return cls(real_reading, avatar_reading, None if score is None else float(score), None if score is None else bool(score >= threshold), detector,
+               '; '.join(errors) or None, notes, **where)
+
 
 # %% ../nbs/08_check.ipynb #4a9d9429
 DETECTOR_CARD = 'label_compare'   # the label-compare detector's card: threshold, how it was chosen, benchmarks
@@ -100,7 +116,8 @@ class LabelCompare:
         self.encoders = (self.card['encoders']['real'], self.card['encoders']['avatar'])
         self.threshold = float(self.card['threshold'] if threshold is None else threshold)
 
-    def scores(self, real:dict, avatar:dict) -> np.ndarray:
+    def scores(self, real:dict, # the real faces' readings as arrays: `probs` [N, 7] (and `features`)
+               avatar:dict) -> np.ndarray: # the avatars' (see `AnomalyChecker.scores`)
         "1 − the probability that both show the same emotion, per pair"
         return anomaly_score(real['probs'], avatar['probs'])
 
@@ -109,7 +126,7 @@ def detector_card(name:str|None=None # 'label-compare', 'siamese-v1', 'siamese-v
     "The card name of a detector"
     name = read_card(CHECKER_CARD)['default_detector'] if name is None else name
     card = DETECTORS.get(name, name.replace('-', '_'))
-    if card not in DETECTORS.values(): raise ValueError(f"unknown detector {name!r} (one of {', '.join(DETECTORS)})")
+    if card not in DETECTORS.values(): raise InputError(f"unknown detector {name!r} (one of {', '.join(DETECTORS)})")
     return card
 
 def load_detector(name:str|None=None, # see `detector_card`
@@ -137,23 +154,27 @@ class AnomalyChecker:
             real_model, avatar_model = real_model or real_enc, avatar_model or real_model or avatar_enc
         else:
             for given, enc in ((real_model, real_enc), (avatar_model, avatar_enc)):
-                if given not in (None, enc): raise ValueError(f"the {self.detector.name} detector reads faces with the models it was "
+                if given not in (None, enc): raise InputError(f"the {self.detector.name} detector reads faces with the models it was "
                                                               f"trained on ({real_enc}, {avatar_enc}); other readers only with label-compare")
             real_model, avatar_model = real_enc, avatar_enc
-        self.real = FeaturePredictor(real_model, detect=detect, tta=tta, device=device)
-        self.avatar = self.real if avatar_model == real_model else FeaturePredictor(avatar_model, detect=detect, tta=tta, device=device)
+        self.real = EmotionPredictor(real_model, detect=detect, tta=tta, features=True, device=device)
+        self.avatar = (self.real if avatar_model == real_model else
+                       EmotionPredictor(avatar_model, detect=detect, tta=tta, features=True, device=device))
 
-    def scores(self, reals:list, avatars:list) -> np.ndarray:
-        "The detector's scores of pairs of reader results (all without errors)"
-        read = lambda rs: dict(probs=np.array([[r['probs'][e] for e in EMOTIONS] for r in rs]).reshape(-1, len(EMOTIONS)),
-                               features=np.stack([r['features'] for r in rs]) if rs else np.zeros((0, 1), np.float32))
+    def scores(self, reals:list, # `Reading`s of the real faces (all without errors)
+               avatars:list # of the avatars, pair by pair
+              ) -> np.ndarray:
+        "The detector's scores of pairs of readings: their `probs` and `features` stacked into arrays"
+        read = lambda rs: dict(probs=np.stack([r.probs for r in rs]), features=np.stack([r.features for r in rs]))
         return self.detector.scores(read(reals), read(avatars)) if reals else np.zeros(0)
 
-    def _results(self, real:dict, avatar:dict, pairs:list) -> list:
-        "`CheckResult`s of `pairs` (real file, avatar file) from the readers' results by file"
-        ok = [i for i, (r, a) in enumerate(pairs) if real[r]['error'] is None and avatar[a]['error'] is None]
-        score = dict(zip(ok, self.scores([real[pairs[i][0]] for i in ok], [avatar[pairs[i][1]] for i in ok])))
-        return [check_result(real[r], avatar[a], self.threshold, r or None, a or None, score.get(i), self.detector.name)
+    def results(self, pairs:list, # `(real Reading, avatar Reading)` pairs
+                cls=CheckResult, # the result class
+                **where) -> list: # per field of `cls`, one value per pair (e.g. `real=[file, ...]`)
+        "A `cls` per pair of readings, the pairs that both sides read scored in one batch"
+        ok = [i for i, (r, a) in enumerate(pairs) if r.ok and a.ok]
+        score = dict(zip(ok, self.scores([pairs[i][0] for i in ok], [pairs[i][1] for i in ok])))
+        return [pair_result(r, a, self.threshold, score.get(i), self.detector.name, cls, **{k: v[i] for k, v in where.items()})
                 for i, (r, a) in enumerate(pairs)]
 
     def check(self, real, # real face: PIL image, uint8 array or image file
@@ -163,7 +184,7 @@ class AnomalyChecker:
         rp, ap = (str(x) if isinstance(x, (str, Path)) else '' for x in (real, avatar))
         if self.avatar is self.real: r, a = self.real.predict_images([ri, ai])
         else: r, a = self.real.predict_images([ri])[0], self.avatar.predict_images([ai])[0]
-        return self._results({rp: r}, {ap: a}, [(rp, ap)])[0]
+        return self.results([(r, a)], real=[rp or None], avatar=[ap or None])[0]
 
     def check_files(self, pairs:list, # (real file, avatar file) pairs
                     progress:bool=True): # progress bar on stderr
@@ -176,7 +197,8 @@ class AnomalyChecker:
             reals, avatars = sorted({r for r, _ in pairs}), sorted({a for _, a in pairs})
             real_res = dict(zip(reals, self.real.predict_files(reals, progress)))
             avatar_res = dict(zip(avatars, self.avatar.predict_files(avatars, progress)))
-        return self._results(real_res, avatar_res, pairs)
+        return self.results([(real_res[r], avatar_res[a]) for r, a in pairs], real=[r or None for r, _ in pairs],
+                            avatar=[a or None for _, a in pairs])
 
 # %% ../nbs/08_check.ipynb #70e75699
 def pair_scores(checker:AnomalyChecker, # the detector
@@ -219,8 +241,8 @@ def pair_sets(avatars:dict, # {'fer2013' | 'taiwan_faces' | 'london_faces': avat
     return out
 
 @functools.cache
-def _reader(model:str, crops:bool, device=None) -> FeaturePredictor:
-    return FeaturePredictor(model, detect=False if crops else None, device=device)
+def _reader(model:str, crops:bool, device=None) -> EmotionPredictor:
+    return EmotionPredictor(model, detect=False if crops else None, features=True, device=device)
 
 def _box_in(box, photo:str, avatar:str):
     "`box` of `photo` in the pixels of its `avatar` (the same place; scaled when the avatar has another size)"

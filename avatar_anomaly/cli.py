@@ -101,10 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def user_error(e:BaseException) -> bool:
     "Is `e` trouble with the user's input or setup (one line), not a bug (a traceback)?"
-    from avatar_anomaly.data import DataNotFoundError, ImageError, UnknownLabelError
-    from avatar_anomaly.weights import WeightsUnavailableError, CheckpointMismatchError, CardError
-    return (isinstance(e, (CommandError, FileNotFoundError, DataNotFoundError, ImageError, UnknownLabelError,
-                           WeightsUnavailableError, CheckpointMismatchError, CardError))
+    from avatar_anomaly.data import AvatarAnomalyError   # the library's base of user errors (imported here: `--help` loads no torch)
+    return (isinstance(e, (CommandError, AvatarAnomalyError, FileNotFoundError))
             or isinstance(e, ImportError) and e.name is None)   # raised by the package with its `pip install` line
 
 def _quiet_stdout():
@@ -264,11 +262,13 @@ def reader_backend(backend:str|None, # `--backend`: torch, onnx, or None
         need('onnxruntime')
     return b
 
-def result_text(r:dict) -> str:
+def result_text(r # a `Reading` of a file
+               ) -> str:
     "One `predict` result as a line of text"
-    if r['error']: return f"{r['path']}\terror: {r['error']}"
-    probs = ' '.join(f"{e}={p:.3f}" for e, p in r['probs'].items())
-    return f"{r['path']}\t{r['emotion']}\t{probs}\tbox={','.join(f'{v:g}' for v in r['box'])}"
+    if r.error: return f"{r.path}\terror: {r.error}"
+    j = r.to_json()
+    probs = ' '.join(f"{e}={p:.3f}" for e, p in j['probs'].items())
+    return f"{r.path}\t{r.emotion}\t{probs}\tbox={','.join(f'{v:g}' for v in j['box'])}"
 
 @command(exits="0 every image got a result; 2 an image could not be processed (no face, unreadable; all results are printed "
                "first), or trouble")
@@ -285,12 +285,12 @@ def cmd_predict(paths:list[Path], # image files or folders (searched recursively
     if not files and not problems: raise FileNotFoundError(f"no images in {', '.join(map(str, paths))}")
     if onnx: from avatar_anomaly.onnx import OnnxEmotionPredictor as Predictor
     else: from avatar_anomaly.predict import EmotionPredictor as Predictor
-    from avatar_anomaly.predict import no_face_result
+    from avatar_anomaly.predict import Reading
     pred = Predictor(**given(model=model), detect=False if crops else None, tta=tta)
-    results = [dict(path=p, **no_face_result(f"{p}: {e}")) for p, e in problems]
+    results = [Reading(error=f"{p}: {e}", path=str(p)) for p, e in problems]
     results += pred.predict_files(files, progress=len(files) > 50) if files else []
-    for r in results: print(dumps(r) if json else result_text(r))
-    failed = sum(r['error'] is not None for r in results)
+    for r in results: print(dumps(r.to_json()) if json else result_text(r))
+    failed = sum(not r.ok for r in results)
     if failed: print(f"{failed} of {len(results)} images could not be processed", file=sys.stderr)
     return 2 if failed else 0
 
@@ -335,7 +335,7 @@ def cmd_stylize(input:Path, # image file or folder (searched recursively)
     "Make avatars of images (a file or a folder; mirrors the tree; a rerun resumes)"
     import pandas as pd
     import shutil
-    from avatar_anomaly.avatars import GENERATORS, make_stylizer, generate_avatars, avatar_failures, SettingsMismatchError
+    from avatar_anomaly.avatars import GENERATORS, make_stylizer, generate_avatars, avatar_failures
     if generator not in GENERATORS: raise CommandError(f"unknown generator {generator!r} (one of {', '.join(GENERATORS)})")
     g = GENERATORS[generator]
     knobs = stylizer_knobs(generator, g.knobs, dict(structure=structure, color=color, blend=blend))
@@ -347,8 +347,7 @@ def cmd_stylize(input:Path, # image file or folder (searched recursively)
     st = make_stylizer(generator, checkpoint, **knobs)
     table = pd.DataFrame(dict(path=[str(f) for f in files], label='', split='', source='', flag=''))
     new = not output.exists()
-    try: av = generate_avatars(table, st, output, seed=seed, root=input if input.is_dir() else input.parent, progress=not quiet)
-    except SettingsMismatchError as e: raise CommandError(e) from None
+    av = generate_avatars(table, st, output, seed=seed, root=input if input.is_dir() else input.parent, progress=not quiet)
     failed = [*problems, *avatar_failures(output, table).itertuples(index=False, name=None)]
     for source, error in failed: print(f"{source}\terror: {error}", file=sys.stderr)
     if new and not len(av) and output.exists(): shutil.rmtree(output)   # nothing made: leave no folder behind
@@ -450,16 +449,15 @@ def cmd_check(real:Path=None, # real face image or folder
     items = pair_items(real, avatar, pairs)
     onnx = reader_backend(backend, model, avatar_model, files=False) == 'onnx'
     from avatar_anomaly.check import AnomalyChecker, CheckResult, detector_card
-    try: detector_card(detector)
-    except ValueError as e: raise CommandError(str(e)) from None
-    try: checker = AnomalyChecker(**given(real_model=model, avatar_model=avatar_model, threshold=threshold), tta=tta,
-                                  detect=False if crops else None, detector=detector)
-    except ValueError as e: raise CommandError(str(e)) from None   # a detector that reads with other models
+    from avatar_anomaly.predict import Reading
+    detector_card(detector)   # an unknown name is refused before any model loads
+    checker = AnomalyChecker(**given(real_model=model, avatar_model=avatar_model, threshold=threshold), tta=tta,
+                             detect=False if crops else None, detector=detector)
     if onnx:
         from avatar_anomaly.onnx import use_onnx
         use_onnx(checker)
     checked = iter(checker.check_files([(r, a) for r, a, e in items if e is None], progress=len(items) > 20 and not json))
-    results = [CheckResult(r or None, a or None, error=e) if e else next(checked) for r, a, e in items]
+    results = [CheckResult(Reading(), Reading(), error=e, real=r or None, avatar=a or None) if e else next(checked) for r, a, e in items]
     for r in results: print(dumps(r.to_json()) if json else str(r))
     if report is not None: write_report(results, report)
     n_err, n_anomalies = sum(r.error is not None for r in results), sum(bool(r.anomaly) for r in results)
@@ -497,10 +495,8 @@ def check_streams(real:Path|None, avatar:Path|None, pairs:Path|None, *,
     for v in video:
         if not v.exists(): raise VideoError(f"{v}: no such file or folder")
         if v.is_file(): probe_video(v)
-    try: detector_card(checker_kw.get('detector'))
-    except ValueError as e: raise CommandError(str(e)) from None
-    try: checker = AnomalyChecker(**checker_kw)
-    except ValueError as e: raise CommandError(str(e)) from None
+    detector_card(checker_kw.get('detector'))
+    checker = AnomalyChecker(**checker_kw)
     if onnx:
         from avatar_anomaly.onnx import use_onnx
         use_onnx(checker)
@@ -530,8 +526,7 @@ def cmd_export(model:str, # model file or shipped model name, or a Siamese detec
     need('onnx'); need('onnxruntime')
     if out.suffix != '.onnx': raise CommandError(f"{out}: the file name must end in .onnx")
     if model in DETECTORS:
-        try: f = export_detector_onnx(model, out, opset or OPSET)
-        except ValueError as e: raise CommandError(str(e)) from None   # label-compare: no network
+        f = export_detector_onnx(model, out, opset or OPSET)
         det = load_detector(model)
         r = detector_parity(det, f, *sample_pairs(det))
         print(f"wrote {f} ({f.stat().st_size/1e3:.0f} kB, opset {opset or OPSET}; reads the features of {det.encoders[0]} and {det.encoders[1]}); "
@@ -666,11 +661,9 @@ def cmd_label(avatar_dir:Path, # avatars: a folder written by `stylize`, or any 
     if not store.parent.is_dir(): raise CommandError(f"--store {store}: no folder {store.parent}")
     if store.exists() and not store.is_file() or not os.access(store if store.exists() else store.parent, os.W_OK):
         raise CommandError(f"--store {store}: cannot write there")
-    try: annotator = check_annotator(annotator)
-    except ValueError as e: raise CommandError(f"--annotator: {e}") from None
+    annotator = check_annotator(annotator)
     if first not in QUEUES: raise CommandError(f"--first {first}: one of {', '.join(QUEUES)}")
-    try: items = label_items(avatar_dir, photos)
-    except ValueError as e: raise CommandError(e) from None
+    items = label_items(avatar_dir, photos)
     for mod in ('voila', 'anywidget'):
         if importlib.util.find_spec(mod) is None: raise ImportError(f"the label command needs {mod}: pip install 'avatar-anomaly[label]'")
     def labelled(): return len({i for i, e in LabelStore(store).current(annotator).items() if e['event'] == 'label'} & set(items.item))
@@ -693,8 +686,7 @@ def cmd_app(*, port:int=None, # port on 127.0.0.1 (default: a free one)
     if not (max_seconds > 0 and math.isfinite(max_seconds)): raise CommandError(f"--max-seconds {max_seconds}: a number of seconds above 0")
     if importlib.util.find_spec('voila') is None: raise ImportError("the app command needs voila: pip install 'avatar-anomaly[app]'")
     from avatar_anomaly.check import detector_card
-    try: card = detector_card(detector)
-    except ValueError as e: raise CommandError(f"--detector: {e}") from None
+    card = detector_card(detector)
     from avatar_anomaly.widgets import CHECK_APP_ENV
     serve_app('check', dict(detector=detector, max_seconds=max_seconds), CHECK_APP_ENV, port,
               f"checking pairs in the browser with the {card} detector (videos up to {max_seconds:g} s)")

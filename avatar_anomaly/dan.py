@@ -21,7 +21,8 @@ from PIL import Image
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated')  # raised by a dependency at import
 from torchvision.models import resnet18
 from fastai.vision.all import Callback, OptimWrapper, params, imagenet_stats
-from .data import EMOTIONS, AFFECTNET8, GRAY_STATS, emotion_dls, as_pil
+from .data import EMOTIONS, AFFECTNET8, as_pil
+from .dls import GRAY_STATS, emotion_dls
 from .weights import (WeightsUnavailableError, CheckpointMismatchError, load_state_dict_strict, read_state_dict,
                                     write_model_files, read_model_card, fill_model, local_weights)
 from .backbones import PRESETS, create_body, Preset, load_emotion_net, make_learner, predict_proba

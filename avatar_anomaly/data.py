@@ -1,4 +1,4 @@
-"""Emotion datasets under one vocabulary: label maps, readers, robust image loading, MTCNN face crops, the study's augmentation and fastai DataLoaders
+"""Emotion datasets under one vocabulary: label maps, readers, robust image loading, batch jobs that go on past bad items, and the errors the library raises
 
 Docs: https://avatar-anomaly.github.io/avatar_anomaly/data.html.md"""
 
@@ -6,39 +6,31 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #6821b8f8
 from __future__ import annotations
-import hashlib, json, math, os, sys, warnings, zlib
-from dataclasses import dataclass, asdict
+import hashlib, os, sys, warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
-warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated')  # raised by a dependency at import
 from tqdm.auto import tqdm
-from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, ColReader, ColSplitter, PILImage, PILImageBW,
-                               DisplayedTransform, Normalize, imagenet_stats, set_seed)
-from fastai.callback.data import WeightedDL
-from fastcore.basics import patch
-import albumentations as albu
-import cv2
-from torchvision.transforms import v2 as tv
 
 # %% auto #0
 __all__ = ['EMOTIONS', 'RAFDB', 'FER2013', 'FER2013_FOLDERS', 'AFFECTNET7', 'AFFECTNET8', 'CKPLUS', 'FOLDER_NAMES',
-           'FERPLUS_COLUMNS', 'TABLE_COLUMNS', 'IMAGE_EXTS', 'SPLIT_NAMES', 'GRAY_MODES', 'MIN_FACE_SIDE',
-           'CROP_CHECK_SIDE', 'WHOLE_IMAGE_NOTE', 'BLANK_STD', 'GRAY_STATS', 'FERPLUS_EMOTION_COLUMNS',
-           'DataNotFoundError', 'data_root', 'data_required', 'dataset_path', 'cache_dir', 'UnknownLabelError',
-           'LabelMap', 'ferplus_majority', 'emotion_table', 'is_image_file', 'read_folder_tree', 'write_image',
-           'read_rafdb', 'write_atomic', 'read_fer2013_csv', 'read_fer2013_folders', 'read_dataset', 'ImageError',
-           'pil_to_array', 'load_image', 'as_pil', 'image_size', 'map_report', 'check_images', 'Face', 'square_box',
-           'is_face_crop', 'FaceCropper', 'crop_table', 'calibrate_framing', 'cropper_for', 'study_resize',
-           'TorchvisionPolicy', 'train_aug', 'valid_aug', 'AlbumentationsTransform', 'TrainAlbumentations',
-           'ValidAlbumentations', 'RowImage', 'usable_rows', 'class_weights', 'VoteLabel', 'emotion_dls',
-           'summarise_dataset']
+           'FERPLUS_COLUMNS', 'TABLE_COLUMNS', 'IMAGE_EXTS', 'SPLIT_NAMES', 'GRAY_MODES', 'AvatarAnomalyError',
+           'InputError', 'DataNotFoundError', 'data_root', 'data_required', 'dataset_path', 'cache_dir',
+           'UnknownLabelError', 'LabelMap', 'ferplus_majority', 'emotion_table', 'is_image_file', 'read_folder_tree',
+           'write_image', 'read_rafdb', 'write_atomic', 'read_fer2013_csv', 'read_fer2013_folders', 'read_dataset',
+           'ImageError', 'pil_to_array', 'load_image', 'as_pil', 'image_size', 'map_report', 'check_images',
+           'usable_rows', 'summarise_dataset']
 
 # %% ../nbs/00_data.ipynb #ffa67354
-class DataNotFoundError(FileNotFoundError):
+class AvatarAnomalyError(Exception):
+    "Base of every error the library raises for the user's input or setup (a bug raises anything else); the CLI reports it in one line, exit 2"
+
+class InputError(AvatarAnomalyError, ValueError):
+    "A value, name, setting or file content the user gave that the library cannot use; the message says which and why"
+
+class DataNotFoundError(AvatarAnomalyError, FileNotFoundError):
     "A dataset the caller asked for is not on this machine"
 
 def data_root() -> Path|None:
@@ -70,7 +62,7 @@ def cache_dir(*parts:str # sub-folders to create inside the cache
 # %% ../nbs/00_data.ipynb #d5cfc535
 EMOTIONS = ('surprise', 'fear', 'disgust', 'happiness', 'sadness', 'anger', 'neutral')
 
-class UnknownLabelError(ValueError):
+class UnknownLabelError(InputError):
     "A raw label that the dataset's `LabelMap` does not know"
 
 # %% ../nbs/00_data.ipynb #c654527e
@@ -131,7 +123,7 @@ def ferplus_majority(votes, # the 10 FER+ vote counts in `FERPLUS_COLUMNS` order
                      path=None): # file the votes belong to, for errors
     "`(label, flag)` of the FER+ majority vote; ties, contempt, unknown and not-a-face are flagged"
     votes = np.asarray(votes, dtype=float)
-    if votes.shape != (len(FERPLUS_COLUMNS),): raise ValueError(f"{path}: expected {len(FERPLUS_COLUMNS)} FER+ votes, got {votes.shape}")
+    if votes.shape != (len(FERPLUS_COLUMNS),): raise InputError(f"{path}: expected {len(FERPLUS_COLUMNS)} FER+ votes, got {votes.shape}")
     if votes.sum() <= 0: return None, 'no_votes'
     top = np.flatnonzero(votes == votes.max())
     if len(top) > 1: return None, 'tie'
@@ -198,7 +190,7 @@ def read_rafdb(root # RAF-DB `basic` folder (holds `EmoLabel/` and `Image/aligne
     for i, line in enumerate(lst.read_text().splitlines(), 1):
         if not line.strip(): continue
         parts = line.split()
-        if len(parts) != 2: raise ValueError(f"{lst}:{i}: expected '<name> <label>', got {line!r}")
+        if len(parts) != 2: raise InputError(f"{lst}:{i}: expected '<name> <label>', got {line!r}")
         name, raw = parts
         img = root/'Image'/'aligned'/f"{Path(name).stem}_aligned{Path(name).suffix}"
         rows.append(_row(img, raw, RAFDB, name.split('_')[0], 'RAF-DB'))
@@ -222,7 +214,7 @@ def read_fer2013_csv(csv, # Kaggle `fer2013.csv` (columns emotion, pixels, Usage
     csv = Path(csv).absolute()
     df = pd.read_csv(csv, dtype={'pixels': str})
     missing = {'emotion', 'pixels', 'Usage'} - set(df.columns)
-    if missing: raise ValueError(f"{csv}: not a FER2013 CSV, missing columns {sorted(missing)}")
+    if missing: raise InputError(f"{csv}: not a FER2013 CSV, missing columns {sorted(missing)}")
     image_dir = Path(image_dir) if image_dir else cache_dir('fer2013_csv', hashlib.sha1(str(csv).encode()).hexdigest()[:12])
     rows = []
     for i, (emotion, pixels, usage) in enumerate(zip(df.emotion, df.pixels, df.Usage)):
@@ -266,14 +258,14 @@ def read_dataset(path # a dataset folder (RAF-DB, FER2013 folders, any <split>/<
     if not path.exists(): raise DataNotFoundError(f"{path}: no such file or folder")
     if path.is_file():
         if path.suffix.lower() == '.csv': return read_fer2013_csv(path)
-        raise ValueError(f"{path}: expected a dataset folder or a FER2013 CSV")
+        raise InputError(f"{path}: expected a dataset folder or a FER2013 CSV")
     if (path/'EmoLabel'/'list_patition_label.txt').exists(): return read_rafdb(path)
     if (path/'labels.csv').exists() and 'fer2013_label' in pd.read_csv(path/'labels.csv', nrows=0).columns:
         return read_fer2013_folders(path)
     return read_folder_tree(path)
 
 # %% ../nbs/00_data.ipynb #660dfcad
-class ImageError(OSError):
+class ImageError(AvatarAnomalyError, OSError):
     "An image file that cannot be used; the message names the file and the problem"
 
 def _to_8bit(im:Image.Image) -> Image.Image:
@@ -351,284 +343,7 @@ def check_images(paths, # image files
     "Report (`item`, `error`) of the files in `paths` that `load_image` cannot read"
     return map_report(load_image, paths, 'checking images', progress)[1]
 
-# %% ../nbs/00_data.ipynb #09a36a49
-@dataclass
-class Face:
-    "One image's face: the square crop and where it came from"
-    image:Image.Image|None # RGB crop, `size`×`size`; None when there is no face
-    box:tuple|None=None # (x1, y1, x2, y2) of the detected face in source pixels
-    prob:float|None=None # MTCNN's face probability
-    landmarks:list|None=None # five (x, y) points: eyes, nose, mouth corners
-    n_faces:int=0 # how many faces MTCNN found
-    status:str='detected' # 'detected', 'passthrough' (already a crop), 'whole' (no face found, whole image used), 'no_face' or 'too_small'
-    path:str|None=None # the source file, when there is one
-    crop_path:str|None=None # the cached crop file, when there is one
-    note:str|None=None # why there is no face, for the user
-
-    def meta(self) -> dict:
-        "Everything but the pixels and file names, JSON-ready"
-        return {k: v for k, v in asdict(self).items() if k not in ('image', 'path', 'crop_path')}
-
-def square_box(box, # (x1, y1, x2, y2)
-               margin:float=0.2, # fraction of the box's longer side added on each side
-               place:tuple|None=None # instead: where the box sits in the square, (x1, y1, x2, y2) as fractions of its side
-              ) -> tuple:
-    "Integer square around `box`: centred with `margin`, or placed so that `box` sits where `place` says (a calibrated framing)"
-    x1, y1, x2, y2 = box
-    if place is None:
-        side = max(x2 - x1, y2 - y1) * (1 + 2*margin)
-        left, top = (x1 + x2 - side)/2, (y1 + y2 - side)/2
-    else:
-        px1, py1, px2, py2 = place
-        side = ((x2 - x1)/(px2 - px1) + (y2 - y1)/(py2 - py1))/2
-        left, top = x1 - px1*side, y1 - py1*side
-    left, top = round(left), round(top)
-    return left, top, left + round(side), top + round(side)
-
-# %% ../nbs/00_data.ipynb #8e5a59bc
-def is_face_crop(img:Image.Image, # the image
-                 detect:bool|None=None, # True: always detect; False: never; None: by size
-                 crop_max_side:int=100) -> bool: # with `detect=None`, images up to this side are crops
-    "Is `img` taken as a face crop as it is (no detection)?"
-    return detect is False or (detect is None and max(img.size) <= crop_max_side)
-
-# %% ../nbs/00_data.ipynb #0440d172
-MIN_FACE_SIDE = 16       # pixels: a smaller image cannot hold a face
-CROP_CHECK_SIDE = 112    # small images are checked for a face at this side (see above)
-WHOLE_IMAGE_NOTE = 'no face detected: the whole image was used'
-BLANK_STD = 2.   # gray levels: an image whose pixels vary less than this is blank, never read whole as a face
-
-def _largest(boxes) -> int:
-    "Index of the largest (x1, y1, x2, y2) box"
-    return int(np.argmax([(b[2] - b[0])*(b[3] - b[1]) for b in boxes]))
-
-class FaceCropper:
-    "Square face crops from MTCNN detections, batched, with a disk cache keyed by file content"
-    def __init__(self,
-                 size:int=224, # side of the output crop
-                 margin:float=0.2, # fraction of the face box added on each side
-                 place:tuple|None=None, # instead of `margin`: where the face box sits in the crop (see `square_box`)
-                 detect:bool|None=None, # True: always detect; False: never (inputs are crops); None: small images are checked crops
-                 crop_max_side:int=100, # with `detect=None`, images whose longer side is at most this are checked as crops
-                 min_face_size:int=20, # MTCNN's smallest face, in pixels
-                 thresholds=(0.6, 0.7, 0.7), # MTCNN's three stage thresholds
-                 max_side:int=1280, # larger images are shrunk to this side for detection
-                 bs:int=16, # images per MTCNN batch, at most
-                 batch_pixels:int=5_000_000, # and at most this many pixels per MTCNN batch (its memory grows with them)
-                 device=None, # torch device for MTCNN (default: CUDA if available)
-                 cache:bool=True, # cache crops of files under `cache_dir('faces')`
-                 whole_fallback:bool=False): # no face found: use the whole image, with a note (avatars: see `cropper_for`)
-        from facenet_pytorch import MTCNN
-        self.size,self.margin,self.detect,self.crop_max_side,self.max_side,self.bs,self.cache = size,margin,detect,crop_max_side,max_side,bs,cache
-        self.batch_pixels, self.place, self.whole_fallback = batch_pixels, place, whole_fallback
-        self.device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
-        self.mtcnn = MTCNN(min_face_size=min_face_size, thresholds=list(thresholds), keep_all=True, device=self.device)
-        self.crop_check = MTCNN(min_face_size=int(0.3*CROP_CHECK_SIDE), thresholds=[0.5, 0.6, 0.6], device=self.device)
-        self.params = dict(size=size, margin=margin, min_face_size=min_face_size, thresholds=list(thresholds), max_side=max_side,
-                           **({'place': list(place)} if place else {}), **({'whole_fallback': True} if whole_fallback else {}))
-
-    def crop(self, img:Image.Image, box) -> Image.Image:
-        "Square crop of `img` around `box` (padded with black beyond the borders), resized to `size`"
-        return img.crop(square_box(box, self.margin, self.place)).resize((self.size, self.size), Image.Resampling.BICUBIC)
-
-    def whole(self, img:Image.Image) -> Face:
-        "`img` itself as the face crop (status 'passthrough')"
-        return Face(img.resize((self.size, self.size), Image.Resampling.BICUBIC), (0., 0., *map(float, img.size)), None, None, 1, 'passthrough')
-
-    def _faceless(self, img:Image.Image, face:Face) -> Face:
-        "What an image without a detected face gives: `face`, or with `whole_fallback` the whole image and a note saying so (unless it is blank)"
-        if not self.whole_fallback or np.asarray(img.convert('L'), np.float32).std() < BLANK_STD: return face   # a blank image is no face
-        f = self.whole(img)
-        f.status, f.n_faces, f.note = 'whole', 0, WHOLE_IMAGE_NOTE
-        return f
-
-    def check_boxes(self, imgs:list) -> list:
-        "Lenient MTCNN's most likely face box in each (small) image, padded square and upscaled to `CROP_CHECK_SIDE`, as fractions of its side (None: no face)"
-        ups = [ImageOps.pad(im.convert('RGB'), (CROP_CHECK_SIDE, CROP_CHECK_SIDE), Image.Resampling.BICUBIC) for im in imgs]
-        return [None if b is None else b[0]/CROP_CHECK_SIDE for s in range(0, len(ups), 64) for b in self.crop_check.detect(ups[s:s + 64])[0]]
-
-    def shows_face(self, imgs:list) -> list:
-        "Does lenient MTCNN find a face in each (small) image (see `check_boxes`)?"
-        return [b is not None for b in self.check_boxes(imgs)]
-
-    def _detect(self, imgs:list) -> list:
-        "MTCNN on `imgs` (equal sizes, at most `max_side`), largest face of each"
-        boxes, probs, points = self.mtcnn.detect(imgs, landmarks=True)
-        faces = []
-        for img, b, p, l in zip(imgs, boxes, probs, points):
-            if b is None: faces.append(Face(None, n_faces=0, status='no_face')); continue
-            i = _largest(b)
-            box = tuple(float(v) for v in b[i])
-            faces.append(Face(self.crop(img, box), box, float(p[i]), l[i].tolist(), len(b)))
-        return faces
-
-    def _shrunk(self, img:Image.Image) -> tuple:
-        "`(image for detection, scale back to img's pixels)`"
-        if max(img.size) <= self.max_side: return img, 1.
-        small = img.copy(); small.thumbnail((self.max_side, self.max_side), Image.Resampling.BILINEAR)
-        return small, img.width/small.width
-
-    def __call__(self, imgs:list) -> list:
-        "A `Face` for each PIL image in `imgs`"
-        imgs = [im.convert('RGB') for im in imgs]
-        faces, small, by_size, scales = [None]*len(imgs), [], {}, {}
-        for i, im in enumerate(imgs):
-            if min(im.size) < MIN_FACE_SIDE:
-                faces[i] = Face(None, status='too_small', note=f"too small to hold a face ({im.width}×{im.height} px; at least {MIN_FACE_SIDE})")
-            elif self.detect is False: faces[i] = self.whole(im)
-            elif self.detect is None and max(im.size) <= self.crop_max_side: small.append(i)
-            else:
-                imgs[i], scales[i] = self._shrunk(im)
-                by_size.setdefault(imgs[i].size, []).append(i)
-        for i, ok in zip(small, self.shows_face([imgs[i] for i in small]) if small else []):
-            faces[i] = self.whole(imgs[i]) if ok else self._faceless(imgs[i], Face(None, status='no_face', note=(
-                f"no face found: a {imgs[i].width}×{imgs[i].height} image is taken as a face crop only when MTCNN finds a face in it "
-                "(say it is a crop with detect=False / --crops)")))
-        for (w, h), idxs in by_size.items():
-            n = max(1, min(self.bs, self.batch_pixels//(w*h)))
-            for s in range(0, len(idxs), n):
-                chunk = idxs[s:s+n]
-                for i, f in zip(chunk, self._detect([imgs[i] for i in chunk])):
-                    if f.box and scales[i] != 1:
-                        f.box = tuple(v*scales[i] for v in f.box); f.landmarks = [[x*scales[i], y*scales[i]] for x, y in f.landmarks]
-                    faces[i] = f if f.image is not None else self._faceless(imgs[i], f)
-        return faces
-
-# %% ../nbs/00_data.ipynb #e6ce94e3
-def _cache_key(data:bytes, params:dict) -> str:
-    return hashlib.sha1(data + json.dumps(params, sort_keys=True).encode()).hexdigest()
-
-def _crop_file(self:FaceCropper, path, cache:Path|None) -> Face:
-    path = Path(path)
-    key = _cache_key(path.read_bytes(), self.params) if cache and path.is_file() else None
-    png = cache/f'{key}.png' if key else None
-    if key and (cache/f'{key}.json').exists():
-        meta = json.loads((cache/f'{key}.json').read_text())
-        img = Image.open(png).convert('RGB') if meta['status'] != 'no_face' else None
-        return Face(img, **{**meta, 'box': meta['box'] and tuple(meta['box'])}, path=str(path), crop_path=img and str(png))
-    face, = self([as_pil(path)])
-    face.path = str(path)
-    if key:
-        if face.image is not None: write_atomic(png, face.image.save); face.crop_path = str(png)
-        write_atomic(cache/f'{key}.json', lambda f: f.write_text(json.dumps(face.meta())))
-    return face
-
-@patch
-def crop_files(self:FaceCropper,
-               paths, # image files
-               progress:bool=True): # show a progress bar
-    "`(faces, report)`: a `Face` per file (None for unreadable files) and the report of unreadable files"
-    cache = cache_dir('faces') if self.cache else None
-    return map_report(lambda p: _crop_file(self, p, cache), list(paths), 'cropping faces', progress)
-
-# %% ../nbs/00_data.ipynb #946932c6
-def crop_table(table:pd.DataFrame, # a table from one of the readers
-               cropper:FaceCropper, # how to crop (its `cache` must be on)
-               progress:bool=True): # show a progress bar
-    "Copy of `table` whose `path`s point at face crops; faceless or unreadable rows are flagged, not dropped"
-    if not cropper.cache: raise ValueError("crop_table needs a FaceCropper with cache=True (the crops are written there)")
-    t = table.copy()
-    usable = (t.flag == '') & (t.path != '')
-    faces, report = cropper.crop_files(t.path[usable], progress)
-    errors = dict(zip(report.item, report.error))
-    t['source_path'], t['face_box'], t['n_faces'] = t.path, None, 0
-    for i, f in zip(t.index[usable], faces):
-        if f is None: t.loc[i, 'flag'] = f"unreadable: {errors[t.path[i]]}"; continue
-        t.at[i, 'face_box'], t.loc[i, 'n_faces'] = f.box, f.n_faces
-        if f.status == 'no_face': t.loc[i, 'flag'] = 'no_face'
-        elif f.status == 'detected': t.loc[i, 'path'] = f.crop_path
-    return t
-
-# %% ../nbs/00_data.ipynb #f38ec39e
-def calibrate_framing(crops:list, # face crops (PIL images) of the dataset whose framing to measure
-                      cropper:FaceCropper|None=None): # whose lenient detector to use (default: a new one)
-    "`(place, n_found)`: the median MTCNN box in `crops` as fractions of their side (x1, y1, x2, y2), and on how many crops it was found"
-    boxes = [b for b in (cropper or FaceCropper(cache=False)).check_boxes(crops) if b is not None]
-    return tuple(round(float(v), 4) for v in np.median(boxes, 0)), len(boxes)
-
-def cropper_for(crop:dict|None, # a model card's `crop` section (None: the rule of models without one, `margin` 0.2)
-                size:int, # the model's input side
-                **kwargs): # more `FaceCropper` arguments (detect, cache, device, ...)
-    "The `FaceCropper` that makes a model's crops (an avatar model's card also sets MTCNN's `thresholds`, `min_face_size` and `whole_fallback`)"
-    crop = crop or {}
-    detector = {k: tuple(v) if k == 'thresholds' else v for k, v in crop.items() if k in ('thresholds', 'min_face_size', 'whole_fallback')}
-    return FaceCropper(size=size, margin=crop.get('margin', 0.2), place=tuple(crop['place']) if crop.get('place') else None,
-                       **{**detector, **kwargs})
-
-# %% ../nbs/00_data.ipynb #e8f18351
-def study_resize(size:int) -> int:
-    "Shorter side before a `size` crop, in the study's 388:384 ratio"
-    return math.ceil(size*388/384)
-
-class TorchvisionPolicy(albu.ImageOnlyTransform):
-    "A torchvision augmentation policy (TrivialAugmentWide, RandAugment) as an albumentations transform, seeded by its Compose"
-    def __init__(self, policy, p:float=1.0):
-        super().__init__(p=p)
-        self.policy = policy
-
-    def apply(self, img, **params):
-        x = torch.from_numpy(np.ascontiguousarray(img))
-        x = x[None] if x.ndim == 2 else x.permute(2, 0, 1)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.py_random.getrandbits(63))
-            y = self.policy(x)
-        return (y[0] if img.ndim == 2 else y.permute(1, 2, 0)).numpy()
-
-# %% ../nbs/00_data.ipynb #247529c4
-def train_aug(size:int, # output side
-              resize:int=None, # shorter side before the random crop (default: `study_resize(size)`)
-              trivial:bool=False, # add TrivialAugmentWide
-              randaug:int=0, # add RandAugment with this many ops (study: 2)
-              erasing:float=0., # probability of RandomErasing
-              flip:bool=False, # add horizontal flips (not in the study's recipe)
-              affine:float=0., # add random rotation (±30°·affine), scale (±affine) and shift (±affine) (not in the study's recipe)
-              seed:int=0): # seed of the pipeline's random state
-    "The study's training augmentation as an albumentations pipeline (without normalisation)"
-    tfms = [albu.SmallestMaxSize(max_size=resize or study_resize(size)), albu.RandomCrop(size, size)]
-    if flip: tfms.append(albu.HorizontalFlip())
-    if affine: tfms.append(albu.Affine(rotate=(-30*affine, 30*affine), scale=(1 - affine, 1 + affine),
-                                       translate_percent=(-affine, affine), border_mode=cv2.BORDER_REPLICATE))
-    if trivial: tfms.append(TorchvisionPolicy(tv.TrivialAugmentWide()))
-    if randaug: tfms.append(TorchvisionPolicy(tv.RandAugment(num_ops=randaug)))
-    tfms.append(albu.RandomBrightnessContrast())
-    if erasing: tfms.append(albu.Erasing(p=erasing))
-    return albu.Compose(tfms, seed=seed)
-
-def valid_aug(size:int, # output side
-              resize:int=None): # shorter side before the centre crop (default: `study_resize(size)`)
-    "Validation transform: resize the shorter side, centre crop"
-    return albu.Compose([albu.SmallestMaxSize(max_size=resize or study_resize(size)), albu.CenterCrop(size, size)])
-
-# %% ../nbs/00_data.ipynb #45223973
-class AlbumentationsTransform(DisplayedTransform):
-    "An albumentations pipeline as a fastai item transform; reseeded in each DataLoader worker"
-    order = 2
-    def __init__(self, aug): self.aug, self.worker_seed = aug, None
-
-    def encodes(self, img:PILImage):
-        info = torch.utils.data.get_worker_info()
-        if info is not None and info.seed != self.worker_seed:
-            # workers are forked from the same state every epoch: without this they would all replay one random stream
-            self.worker_seed = info.seed
-            self.aug.set_random_seed(info.seed % 2**32)
-        return type(img).create(self.aug(image=np.asarray(img))['image'])
-
-class TrainAlbumentations(AlbumentationsTransform):
-    "An albumentations pipeline applied to the training set only"
-    split_idx = 0
-
-class ValidAlbumentations(AlbumentationsTransform):
-    "An albumentations pipeline applied to validation and test sets only"
-    split_idx = 1
-
-# %% ../nbs/00_data.ipynb #f4d80a2d
-GRAY_STATS = ([0.5], [0.25])
-
-class RowImage:
-    "Reads a table row's image with `load_image` (picklable, unlike a lambda)"
-    def __init__(self, mode:str='RGB'): self.mode = mode
-    def __call__(self, row): return load_image(row['path'], self.mode)
-
+# %% ../nbs/00_data.ipynb #1d26cf43
 def usable_rows(table:pd.DataFrame, # a table from one of the readers
                 splits=None): # keep only these splits
     "Rows with a label, a file and no flag; warns with the number left out"
@@ -637,63 +352,6 @@ def usable_rows(table:pd.DataFrame, # a table from one of the readers
     t = table[ok]
     return t[t.split.isin(splits)] if splits is not None else t
 
-def class_weights(table:pd.DataFrame, # table with a `label` column
-                  split:str='train' # the split to count
-                 ) -> torch.Tensor:
-    "Inverse-frequency weights in `EMOTIONS` order, mean 1 over present classes (0 for absent ones), for a weighted loss"
-    counts = table[table.split == split].label.value_counts().reindex(list(EMOTIONS), fill_value=0).to_numpy(float)
-    w = np.where(counts > 0, counts.sum()/np.maximum(counts, 1)/(counts > 0).sum(), 0.)
-    return torch.tensor(w, dtype=torch.float32)
-
-# %% ../nbs/00_data.ipynb #a2a7c410
-FERPLUS_EMOTION_COLUMNS = [f'ferplus_{e}' for e in EMOTIONS]   # the FER+ vote columns of the seven emotions, in `EMOTIONS` order
-
-class VoteLabel:
-    "A training row's label drawn at each use from its FER+ votes for the seven emotions, mixed with its own label (validation rows, and rows without such votes, keep `label`)"
-    def __init__(self, seed:int=42, # seed of the draws
-                 weight:float=1.): # the votes' share of the target: 1 the votes alone, 0.5 votes and label half and half
-        if not 0 < weight <= 1: raise ValueError(f"the votes' weight must be in (0, 1], not {weight}")
-        self.rng, self.weight = np.random.default_rng(seed), weight
-    def __call__(self, row):
-        v = np.array([row.get(c, np.nan) for c in FERPLUS_EMOTION_COLUMNS], dtype=float)
-        if row.get('is_valid', False) or not np.isfinite(v).all() or v.sum() <= 0: return row['label']
-        p = self.weight*v/v.sum() + (1 - self.weight)*(np.array(EMOTIONS) == row['label'])
-        return EMOTIONS[self.rng.choice(len(EMOTIONS), p=p/p.sum())]
-
-# %% ../nbs/00_data.ipynb #09587eae
-def emotion_dls(table:pd.DataFrame, # a table from one of the readers (or `crop_table`)
-                size:int=48, # side of the training images
-                bs:int=64, # batch size
-                train:str='train', # split used for training
-                valid:str='valid', # split used for validation
-                resize:int=None, # shorter side before cropping (default: `study_resize(size)`)
-                trivial:bool=False, # TrivialAugmentWide
-                randaug:int=0, # RandAugment ops (study: 2)
-                erasing:float=0., # RandomErasing probability
-                flip:bool=False, # horizontal flips
-                affine:float=0., # random rotation/scale/shift strength (see `train_aug`)
-                gray:bool=False, # one-channel images (FER2013) instead of RGB
-                stats=None, # normalisation (mean, std); default ImageNet for RGB, `GRAY_STATS` for gray
-                balanced:bool=False, # sample training items with inverse class frequency
-                votes:float=0., # the FER+ votes' share of the training targets, drawn at each use (`VoteLabel`); 0: the labels alone
-                seed:int=42, # seed for shuffling, sampling, augmentation and vote draws
-                **kwargs): # passed to `DataBlock.dataloaders` (e.g. `num_workers`, `device`)
-    "fastai `DataLoaders` for the `train` and `valid` splits of `table`, with the study's augmentation"
-    t = usable_rows(table, [train, valid]).assign(is_valid=lambda d: d.split == valid).reset_index(drop=True)
-    for s in (train, valid):
-        if not (t.split == s).any(): raise ValueError(f"no usable rows in split {s!r} (splits present: {sorted(set(table.split))})")
-    if votes and not set(FERPLUS_EMOTION_COLUMNS) <= set(t.columns):
-        raise ValueError(f"votes={votes} needs the FER+ vote columns ({', '.join(FERPLUS_EMOTION_COLUMNS)}): read FER2013 with its labels.csv")
-    img_cls = PILImageBW if gray else PILImage
-    dblock = DataBlock(blocks=(ImageBlock(img_cls), CategoryBlock(vocab=list(EMOTIONS), sort=False)),
-                       get_x=RowImage('L' if gray else 'RGB'), get_y=VoteLabel(seed, votes) if votes else ColReader('label'), splitter=ColSplitter('is_valid'),
-                       item_tfms=[TrainAlbumentations(train_aug(size, resize, trivial, randaug, erasing, flip, affine, seed)),
-                                  ValidAlbumentations(valid_aug(size, resize))],
-                       batch_tfms=Normalize.from_stats(*(stats or (GRAY_STATS if gray else imagenet_stats))))
-    set_seed(seed)
-    if not balanced: return dblock.dataloaders(t, bs=bs, **kwargs)
-    train_counts = t.label[~t.is_valid].value_counts()
-    return dblock.weighted_dataloaders(t, wgts=(1/t.label.map(train_counts).fillna(1)).to_numpy(), bs=bs, **kwargs)
 
 # %% ../nbs/00_data.ipynb #6ce40abb
 def _split_order(splits): return sorted(splits, key=lambda s: (['train', 'valid', 'test'].index(s) if s in ('train', 'valid', 'test') else 3, s))

@@ -15,7 +15,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 from fastcore.basics import patch
-from .data import ImageError, FaceCropper, cache_dir, as_pil
+from .data import InputError, ImageError, cache_dir, as_pil
+from .faces import FaceCropper
 from .weights import (load_state_dict_strict, load_checkpoint, read_state_dict, CheckpointMismatchError,
                                     WeightsUnavailableError, hub_reachable, default_device, find_weights)
 
@@ -698,10 +699,10 @@ def pick_code(codes:dict, pick) -> tuple:
     names = list(codes)
     if pick is None: pick = 0
     if isinstance(pick, int):
-        if not -len(names) <= pick < len(names): raise ValueError(f"style index {pick} out of range: the file has {len(names)} codes")
+        if not -len(names) <= pick < len(names): raise InputError(f"style index {pick} out of range: the file has {len(names)} codes")
         name = names[pick]
     elif pick in codes: name = pick
-    else: raise ValueError(f"no style code named {pick!r}; the first are {names[:5]}")
+    else: raise InputError(f"no style code named {pick!r}; the first are {names[:5]}")
     return name, names.index(name), codes[name]
 
 def _to_uint8(x:torch.Tensor) -> np.ndarray:
@@ -738,8 +739,8 @@ class DualStyleGANStylizer:
                  device=None, # default: CUDA if available
                  precision:str='auto', # 'auto' (fp16 autocast on CUDA), 'fp32', 'fp16', 'bf16'
                  checkpoint:str|None=None): # where the weights came from (recorded in settings)
-        if align not in ('mtcnn', 'none'): raise ValueError(f"align must be 'mtcnn' or 'none', not {align!r}")
-        if precision not in ('auto', 'fp32', 'fp16', 'bf16'): raise ValueError(f"unknown precision {precision!r}")
+        if align not in ('mtcnn', 'none'): raise InputError(f"align must be 'mtcnn' or 'none', not {align!r}")
+        if precision not in ('auto', 'fp32', 'fp16', 'bf16'): raise InputError(f"unknown precision {precision!r}")
         self.device = default_device(device)
         self.G, self.E = generator.eval().to(self.device), encoder.eval().to(self.device)
         if self.E.n_styles != self.G.n_latent:

@@ -11,7 +11,8 @@ import warnings
 import numpy as np
 import pandas as pd
 from PIL import Image
-from .data import EMOTIONS, dataset_path, read_dataset, usable_rows, crop_table, cropper_for, FaceCropper, image_size, as_pil
+from .data import EMOTIONS, dataset_path, read_dataset, usable_rows, image_size, as_pil
+from .faces import crop_table, cropper_for, FaceCropper
 from .weights import read_card, update_card, read_model_card
 from .backbones import evaluate, Evaluation
 from .dan import train_dan, DAN_PRESETS
@@ -177,6 +178,6 @@ def whole_image_answers(model:str, # a model's name or file
                         confident:float=0.9): # a top probability at least this is a confident answer
     "How `model` answers on `images` through `EmotionPredictor` (avatar mode when its card asks): shares read, read whole, confident"
     res = EmotionPredictor(model, device='cpu').predict_images(images)
-    read = [r for r in res if r['error'] is None]
-    return dict(n=len(images), read=round(len(read)/len(images), 3), read_whole=round(sum(r['note'] is not None for r in read)/len(images), 3),
-                confident=round(sum(max(r['probs'].values()) >= confident for r in read)/len(images), 3))
+    read = [r for r in res if r.ok]
+    return dict(n=len(images), read=round(len(read)/len(images), 3), read_whole=round(sum(r.note is not None for r in read)/len(images), 3),
+                confident=round(sum(r.probs.max() >= confident for r in read)/len(images), 3))

@@ -14,7 +14,7 @@ from typing import Callable
 from fastcore.basics import patch
 import numpy as np
 import pandas as pd
-from .data import EMOTIONS, DataNotFoundError, UnknownLabelError, emotion_table, is_image_file, read_dataset
+from .data import EMOTIONS, InputError, DataNotFoundError, UnknownLabelError, emotion_table, is_image_file, read_dataset
 from .avatars import PAIR_COLUMNS, avatar_table
 
 # %% auto #0
@@ -46,7 +46,7 @@ def file_hash(path) -> str:
 def check_annotator(name:str) -> str:
     "`name` without surrounding spaces; a `ValueError` for an empty name or one with control characters"
     n = str(name).strip()
-    if not n or any(ord(c) < 32 for c in n): raise ValueError(f"annotator {name!r}: give a name, without control characters")
+    if not n or any(ord(c) < 32 for c in n): raise InputError(f"annotator {name!r}: give a name, without control characters")
     return n
 
 def make_event(annotator:str, # who
@@ -180,7 +180,7 @@ def label_items(avatar_dir, # avatars: a folder written by `generate_avatars`, o
     d = Path(avatar_dir)
     if not d.is_dir(): raise DataNotFoundError(f"{d}: no such folder")
     if (d/'manifest.csv').is_file():
-        if photos is not None: raise ValueError(f"{d} has a manifest (written by generate_avatars) that names the photos: give no photos folder")
+        if photos is not None: raise InputError(f"{d} has a manifest (written by generate_avatars) that names the photos: give no photos folder")
         t = avatar_table(d)
         return pd.DataFrame(dict(item=[Path(os.path.relpath(p, d)).as_posix() for p in t.path], path=t.path, photo=t.photo,
                                  photo_label=t.label.where(t.label != '', None), split=t.split, source=t.source))
@@ -222,7 +222,7 @@ class Labeler:
                  clock:Callable=time.monotonic): # the time in seconds (tests pass a fake)
         self.store = store if isinstance(store, LabelStore) else LabelStore(store)
         self.annotator = check_annotator(annotator)
-        if not len(items): raise ValueError("no items to label")
+        if not len(items): raise InputError("no items to label")
         order = sorted(range(len(items)), key=lambda i: (zlib.crc32(f"{seed}:{items.item.iloc[i]}".encode()), i))
         self.items = items.iloc[order].reset_index(drop=True)
         self.rows = {r.item: r for r in self.items.itertuples(index=False)}
@@ -236,7 +236,7 @@ class Labeler:
     @first.setter
     def first(self, v:str):
         "Change which avatars come first (nothing is lost: the answers are in the log)"
-        if v not in QUEUES: raise ValueError(f"first={v!r}: one of {', '.join(QUEUES)}")
+        if v not in QUEUES: raise InputError(f"first={v!r}: one of {', '.join(QUEUES)}")
         self._first = v
         self.current = self.next_item()
 

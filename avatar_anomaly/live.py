@@ -9,7 +9,7 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/live.html.md"""
 from __future__ import annotations
 import csv, json, math, re, sys, time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 
@@ -19,15 +19,16 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
-from .data import EMOTIONS, ImageError, FaceCropper, as_pil, is_image_file
+from .data import EMOTIONS, InputError, ImageError, as_pil, is_image_file
+from .faces import FaceCropper
 from .weights import read_card
-from .predict import no_face_result, reading_result
-from .check import AnomalyChecker, check_result
+from .predict import Reading
+from .check import AnomalyChecker, PairResult
 
 # %% auto #0
 __all__ = ['LIVE_CARD', 'LIVE_KNOBS', 'REPORT_SUFFIXES', 'live_settings', 'VideoError', 'probe_video', 'video_frames',
            'write_video', 'face_frames', 'camera_frames', 'folder_frames', 'frames_from', 'pair_frames', 'thumb',
-           'FaceTrack', 'Smoother', 'Persistence', 'StageTimer', 'LiveResult', 'read_sides', 'SideReading',
+           'FaceTrack', 'Smoother', 'Persistence', 'StageTimer', 'LiveResult', 'read_sides', 'smoothed', 'side_reading',
            'read_stream', 'judge_stream', 'check_stream', 'LiveReport', 'read_report', 'anomaly_spans', 'LiveSummary',
            'plot_timeline', 'live_text', 'check_live']
 
@@ -47,10 +48,10 @@ def _bad_setting(k, v):
 def live_settings(**overrides) -> dict:
     "The live card's chosen settings, with the `overrides` that are not None (checked)"
     unknown = set(overrides) - set(LIVE_KNOBS)
-    if unknown: raise TypeError(f"unknown live settings {sorted(unknown)} (known: {', '.join(LIVE_KNOBS)})")
+    if unknown: raise InputError(f"unknown live settings {sorted(unknown)} (known: {', '.join(LIVE_KNOBS)})")
     s = {**{k: read_card(LIVE_CARD)['settings'][k] for k in LIVE_KNOBS}, **{k: v for k, v in overrides.items() if v is not None}}
     problems = [p for k, v in s.items() if (p := _bad_setting(k, v))]
-    if problems: raise ValueError('; '.join(problems))
+    if problems: raise InputError('; '.join(problems))
     return s
 
 # %% ../nbs/09_live.ipynb #ec32743f
@@ -113,7 +114,7 @@ def write_video(path, # output file (.mp4, .mkv, .avi, ...)
                 s.width, s.height, s.pix_fmt = a.shape[1], a.shape[0], 'yuv420p'
                 if codec == 'libx264': s.options = dict(crf=str(crf), preset='veryfast')
             for p in s.encode(av.VideoFrame.from_ndarray(a, format='rgb24')): c.mux(p)
-        if s is None: raise ValueError(f"{path}: no frames to write")
+        if s is None: raise InputError(f"{path}: no frames to write")
         for p in s.encode(): c.mux(p)
     return path
 
@@ -305,36 +306,21 @@ class StageTimer:
                                     pairs_per_s=rate(pairs, self.seconds[k])) for k in self.STAGES})
 
 # %% ../nbs/09_live.ipynb #20203f85
-@dataclass
-class LiveResult:
-    "One checked frame pair"
+@dataclass(kw_only=True)
+class LiveResult(PairResult):
+    "One checked frame pair: a `PairResult` of the smoothed readings, with the live verdict as `anomaly` and this frame's as `raw_anomaly`"
     time:float # the real frame's time (seconds)
     avatar_time:float # the paired avatar frame's time
     frame:int # the pair's number, from 0
-    real_emotion:str|None=None # of the smoothed probabilities
-    avatar_emotion:str|None=None
-    score:float|None=None # the checker's score of the smoothed probabilities
     raw_anomaly:bool|None=None # score ≥ the checker's threshold, this frame alone (None: not checked)
-    anomaly:bool=False # the live verdict, after persistence
-    since:float|None=None # when the run of frames that set the live verdict began (None: from the start)
-    error:str|None=None # why the pair could not be checked (e.g. no face in the avatar)
-    real_probs:dict|None=None
-    avatar_probs:dict|None=None
-    real_box:list|None=None # (x1, y1, x2, y2) in the real frame
-    avatar_box:list|None=None
-    detector:str|None=None # which detector gave the score
+    since:float|None=None # when the run of frames that set the live verdict (`anomaly`, after persistence) began (None: from the start)
     real_detected:bool=False # the box was found by the detector on this frame (not carried over)
     avatar_detected:bool=False
-    notes:list=field(default_factory=list)
-
-    @property
-    def verdict(self) -> str:
-        "'ANOMALY' or 'consistent' (the live verdict), or 'error' for a frame that could not be checked"
-        return 'error' if self.error else 'ANOMALY' if self.anomaly else 'consistent'
 
     def to_json(self) -> dict:
-        "Every field, JSON-ready (a shallow copy: `asdict`'s deep copy cost more than the rest of a pair's bookkeeping)"
-        return dict(vars(self))
+        "The frame pair as it leaves the program: times, `pair_json` (with the live verdict as `anomaly`), `raw_anomaly`, `since`, how faces were found"
+        return dict(time=self.time, avatar_time=self.avatar_time, frame=self.frame, **self.pair_json(), raw_anomaly=self.raw_anomaly,
+                    since=self.since, real_detected=self.real_detected, avatar_detected=self.avatar_detected)
 
 def read_sides(readers:tuple, # the checker's real and avatar readers (maybe one and the same)
                crops:list) -> list: # per side, `(index in the batch, crop)`s
@@ -344,32 +330,24 @@ def read_sides(readers:tuple, # the checker's real and avatar readers (maybe one
     n = len(crops[0])
     return [dict(zip([i for i, _ in crops[0]], flat[:n])), dict(zip([i for i, _ in crops[1]], flat[n:]))]
 
-def _side(reading:tuple|None, box, n_faces:int, note:str|None) -> dict:
-    "A reader-style result of one side (`reading_result`'s keys and `features`), for the checker"
-    if reading is None: return no_face_result(note or 'no face found', features=None)
-    return reading_result(reading[1], box, n_faces, note, features=reading[0])
-
-def _smoothed(smoothers:tuple, reading:tuple|None) -> tuple|None:
-    "The (features, probabilities) reading through its two smoothers (None: no face, which restarts both)"
-    f, p = (None, None) if reading is None else reading
-    f, p = smoothers[0](f), smoothers[1](p)
-    return None if p is None else (f, p)
+def smoothed(smoothers:tuple, # the side's (features, probabilities) `Smoother`s
+             r:Reading) -> Reading:
+    "The reading `r` with its features and probabilities through the side's smoothers (a reading without a face restarts both)"
+    f, p = smoothers[0](r.features if r.ok else None), smoothers[1](r.probs if r.ok else None)
+    return replace(r, features=f, probs=p) if r.ok else r
 
 # %% ../nbs/09_live.ipynb #cfcd7415
-@dataclass
-class SideReading:
-    "One side of a frame pair as read: the reader's raw (features, probabilities), the face box, and how it was found"
-    reading:tuple|None # (features, probabilities) of the crop; None: no face
-    box:tuple|None # (x1, y1, x2, y2) in the frame
-    n_faces:int=0
-    detected:bool=False # found by the detector on this frame (not carried over)
-    note:str|None=None # why there is no face
+def side_reading(read:tuple|None, # (features, probabilities) of the side's crop; None: no face
+                 box, n_faces:int, note:str|None) -> Reading: # from `FaceTrack.boxes`
+    "The `Reading` of one side of a frame pair"
+    if read is None: return Reading(error=note or 'no face found')
+    return Reading(read[1], box, n_faces, note, features=read[0])
 
 def read_stream(real_frames, avatar_frames, # iterables of (seconds, frame): PIL images or uint8 arrays
                 checker:AnomalyChecker, # whose readers find and read the faces
                 every:int, max_gap:float, batch:int, detect_side:int, min_similarity:float, # see `live_settings`
                 timer:StageTimer): # gets decode, detect and classify
-    "`(t_real, t_avatar, SideReading real, SideReading avatar)` per frame pair: paired by time, faces tracked, crops read in batches"
+    "`(t_real, t_avatar, real Reading, avatar Reading, (real detected, avatar detected))` per frame pair: paired by time, faces tracked, crops read in batches"
     readers = (checker.real, checker.avatar)
     tracks = [FaceTrack(r.cropper, every, detect_side, min_similarity) for r in readers]
     its = [iter(real_frames), iter(avatar_frames)]
@@ -385,12 +363,13 @@ def read_stream(real_frames, avatar_frames, # iterables of (seconds, frame): PIL
             with timer('classify', len(crops[0]) + len(crops[1])):
                 readings = read_sides(readers, crops)
             for i, (tr, _, ta, _) in enumerate(chunk):
-                yield (tr, ta, *(SideReading(rd.get(i), *side[i][:2], side[i][2], side[i][3]) for rd, side in zip(readings, found)))
+                yield (tr, ta, *(side_reading(rd.get(i), side[i][0], side[i][1], side[i][3]) for rd, side in zip(readings, found)),
+                       tuple(side[i][2] for side in found))
     finally:
         for it in its:
             if hasattr(it, 'close'): it.close()   # a video stopped early is closed now, not when collected
 
-def judge_stream(pairs, # `read_stream`'s `(t_real, t_avatar, SideReading, SideReading)`s
+def judge_stream(pairs, # `read_stream`'s `(t_real, t_avatar, real Reading, avatar Reading, detected)`s
                  checker:AnomalyChecker, # whose detector scores and threshold judge
                  alpha:float, persist:int, batch:int, # see `live_settings`
                  timer:StageTimer): # gets pair
@@ -398,18 +377,16 @@ def judge_stream(pairs, # `read_stream`'s `(t_real, t_avatar, SideReading, SideR
     smooth, hold, n, it = [(Smoother(alpha), Smoother(alpha)) for _ in range(2)], Persistence(persist), 0, iter(pairs)
     while chunk := list(islice(it, batch)):
         with timer('pair', len(chunk)):
-            sides = [[_side(_smoothed(sm, p[k].reading), p[k].box, p[k].n_faces, p[k].note) for p in chunk] for k, sm in ((2, smooth[0]), (3, smooth[1]))]
-            ok = [i for i in range(len(chunk)) if sides[0][i]['error'] is None and sides[1][i]['error'] is None]
-            scores = dict(zip(ok, checker.scores([sides[0][i] for i in ok], [sides[1][i] for i in ok])))
+            sides = [(smoothed(smooth[0], r), smoothed(smooth[1], a)) for _, _, r, a, _ in chunk]
+            results = checker.results(sides, PairResult)
             out = []
-            for i, (tr, ta, r, a) in enumerate(chunk):
-                res = check_result(sides[0][i], sides[1][i], checker.threshold, score=scores.get(i), detector=checker.detector.name)
+            for i, ((tr, ta, *_, detected), res) in enumerate(zip(chunk, results)):
                 state, since = hold(res.anomaly, tr)
-                out.append(LiveResult(tr, ta, n + i, res.real_emotion, res.avatar_emotion, res.score, res.anomaly, state, since,
-                                      res.error, res.real_probs, res.avatar_probs, res.real_box, res.avatar_box, res.detector,
-                                      r.detected, a.detected, res.notes))
+                out.append(LiveResult(**vars(res) | dict(anomaly=state), raw_anomaly=res.anomaly, since=since, time=tr, avatar_time=ta,
+                                      frame=n + i, real_detected=detected[0], avatar_detected=detected[1]))
         n += len(chunk)
         yield from out
+
 
 # %% ../nbs/09_live.ipynb #73b180a7
 def check_stream(real_frames, # iterable of (seconds, frame) of the real face; frames are PIL images or uint8 arrays
@@ -443,7 +420,7 @@ class LiveReport:
     "Per-frame `LiveResult`s written to FILE.jsonl or FILE.csv as they come, each line flushed"
     def __init__(self, path): # FILE.jsonl or FILE.csv
         self.path = Path(path)
-        if self.path.suffix not in REPORT_SUFFIXES: raise ValueError(f"{path}: a live report must end in .jsonl or .csv")
+        if self.path.suffix not in REPORT_SUFFIXES: raise InputError(f"{path}: a live report must end in .jsonl or .csv")
         self.fh, self.writer = open(self.path, 'w', newline='', encoding='utf-8'), None
 
     def write(self, r:LiveResult):

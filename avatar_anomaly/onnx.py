@@ -18,11 +18,13 @@ import torch.nn as nn
 from PIL import Image
 from skimage import data as skdata
 from . import __version__
-from .data import EMOTIONS, pil_to_array, study_resize, cropper_for, square_box, write_atomic
+from .data import EMOTIONS, InputError, pil_to_array, write_atomic
+from .faces import cropper_for, square_box
+from .dls import study_resize
 from .weights import CardError, CheckpointMismatchError, default_device, read_model_card, read_card
 from .backbones import Preset, preset_of, to_batch, predict_proba
-from .predict import DEFAULT_MODEL, EmotionPredictor, load_model
-from .siamese_v1 import FeaturePredictor, SiameseDetector, features, classifier
+from .predict import DEFAULT_MODEL, EmotionPredictor, load_model, split_reader
+from .siamese_v1 import SiameseDetector
 from .check import load_detector
 
 # %% auto #0
@@ -31,7 +33,7 @@ __all__ = ['ONNX_EXTRA', 'OPSET', 'ONNX_FORMAT', 'INPUT_NAME', 'OUTPUT_NAMES', '
            'reader_metadata_props', 'reader_onnx', 'export_onnx', 'open_session', 'onnx_session', 'reader_metadata',
            'sample_crops', 'parity_tolerance', 'model_logits', 'onnx_outputs', 'torch_outputs', 'parity', 'ScoreGraph',
            'detector_onnx', 'export_detector_onnx', 'OnnxPairDetector', 'detector_parity', 'sample_pairs', 'OnnxReader',
-           'OnnxEmotionPredictor', 'OnnxFeaturePredictor', 'onnx_predictor', 'onnx_twin', 'use_onnx']
+           'OnnxEmotionPredictor', 'onnx_predictor', 'onnx_twin', 'use_onnx']
 
 # %% ../nbs/09a_onnx.ipynb #d6c04328
 ONNX_EXTRA = 'pip install "avatar-anomaly[onnx]"'
@@ -86,7 +88,7 @@ class ReaderGraph(nn.Module):
                  preset:Preset, # its input size, channels and normalisation
                  tta:bool=False): # average with the mirrored crop, as `predict_proba(tta=True)`
         super().__init__()
-        self.features, self.classifier = features(model), classifier(model)   # the split `FeaturePredictor` reads faces with
+        self.features, self.classifier = split_reader(model)   # the split an `EmotionPredictor` with features reads faces with
         self.size, self.resize, self.gray, self.tta = preset.size, study_resize(preset.size), preset.channels == 1, tta
         self.register_buffer('mean', torch.tensor(preset.mean, dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer('std', torch.tensor(preset.std, dtype=torch.float32).view(1, -1, 1, 1))
@@ -240,8 +242,8 @@ def torch_outputs(model:nn.Module, # an emotion model in eval mode
                   crops:list, # PIL face crops
                   tta:bool=False, # flip TTA (logits: the mean of both views', as in `ReaderGraph`)
                   bs:int=64): # crops per forward pass
-    "`(logits, probs, features)` of `crops` in PyTorch by `EmotionPredictor`'s pipeline (`to_batch`, the model, `predict_proba`) and `features`"
-    out, feat = [], features(model)
+    "`(logits, probs, features)` of `crops` in PyTorch by `EmotionPredictor`'s pipeline (`to_batch`, the model, `predict_proba`) and `split_reader`"
+    out, feat = [], split_reader(model)[0]
     for s in range(0, len(crops), bs):
         x = to_batch([pil_to_array(c, preset.mode) for c in crops[s:s + bs]], preset).to(next(model.parameters()).device)
         with torch.inference_mode():
@@ -303,7 +305,7 @@ def export_detector_onnx(name:str|None=None, # 'siamese-v1' or 'siamese-v2' (def
     "Write a Siamese detector to an ONNX file (score inside, card in the metadata); returns the path"
     det = load_detector(name)
     if not isinstance(det, SiameseDetector):
-        raise ValueError(f"{name or det.name} has no network to export (it compares the readers' probabilities): export the readers")
+        raise InputError(f"{name or det.name} has no network to export (it compares the readers' probabilities): export the readers")
     return write_atomic(out or f'{det.name}.onnx', lambda f: f.write_bytes(detector_onnx(det, opset)))
 
 # %% ../nbs/09a_onnx.ipynb #987fde2f
@@ -341,7 +343,7 @@ def sample_pairs(detector # a detector (its `encoders`)
                 ) -> tuple:
     "`(real, avatar)` feature vectors of `sample_crops` pairs (each crop and the next) by the detector's encoders: inputs that need no dataset"
     crops = sample_crops()
-    return tuple(FeaturePredictor(enc, detect=False, device='cpu').encode(cs)[0]
+    return tuple(EmotionPredictor(enc, detect=False, features=True, device='cpu').encode(cs)[0]
                  for enc, cs in zip(detector.encoders, (crops, crops[1:] + crops[:1])))
 
 # %% ../nbs/09a_onnx.ipynb #cd8d938e
@@ -355,20 +357,21 @@ class OnnxReader:
                  tta:bool=False, # flip TTA (a .onnx file must have been exported with the same setting)
                  device=None, # MTCNN's device, and onnxruntime's CUDA provider when 'cuda' (default: see `default_device`)
                  threads:int|None=None, # onnxruntime's intra-op threads (default: PyTorch's)
-                 cropper=None): # a `FaceCropper` to share (default: one made by the crop rule)
-        self.device, self.bs, self.tta = default_device(device), bs, tta
+                 cropper=None, # a `FaceCropper` to share (default: one made by the crop rule)
+                 features:bool=False): # readings also hold the face's feature vector (see `EmotionPredictor`)
+        self.device, self.bs, self.tta, self.with_features = default_device(device), bs, tta, features
         is_file = not isinstance(model, bytes) and Path(model).suffix == '.onnx'
         src = model if isinstance(model, bytes) or is_file else reader_onnx(*load_model(model, 'cpu'), read_model_card(model)[0].name, tta)
         self.model = self.session = onnx_session(src, threads, self.device)
         self.meta = reader_metadata(self.session, str(model) if is_file else 'ONNX bytes')
         if self.meta['tta'] != tta:
-            raise ValueError(f"{model}: exported with tta={self.meta['tta']}, asked for tta={tta}: export it again with that setting")
+            raise InputError(f"{model}: exported with tta={self.meta['tta']}, asked for tta={tta}: export it again with that setting")
         self.name, self.card, self.preset = self.meta['model_name'], self.meta['card'], self.meta['preset']
         self.cropper = cropper or cropper_for(crop or self.meta['crop'], self.preset.size, detect=detect, cache=False, device=self.device)
 
     def encode(self, faces:list # face crops (PIL images)
               ) -> tuple:
-        "`(features [N, C], probs [N, 7])` of face crops, as `FeaturePredictor.encode`"
+        "`(features [N, C], probs [N, 7])` of face crops, as `EmotionPredictor.encode`"
         _, probs, feats = onnx_outputs(self.session, faces, self.bs)
         return feats, probs
 
@@ -376,16 +379,13 @@ class OnnxEmotionPredictor(OnnxReader, EmotionPredictor):
     "`EmotionPredictor` with the emotion model run by onnxruntime (faces are still found by MTCNN in PyTorch)"
     def proba(self, crops:list) -> np.ndarray: return self.encode(crops)[1]
 
-class OnnxFeaturePredictor(OnnxReader, FeaturePredictor):
-    "`FeaturePredictor` (results with `features`, for the Siamese detectors) with the model run by onnxruntime"
 
 def onnx_predictor(pred:EmotionPredictor, # a PyTorch predictor
                    threads:int|None=None): # onnxruntime threads
-    "The onnxruntime twin of `pred` (an `OnnxFeaturePredictor` for a `FeaturePredictor`): its model exported in memory, its cropper, batch size and TTA"
+    "The onnxruntime twin of `pred`: its model exported in memory, its cropper, batch size, TTA and features setting"
     if isinstance(pred, OnnxReader): return pred
-    cls = OnnxFeaturePredictor if isinstance(pred, FeaturePredictor) else OnnxEmotionPredictor
-    return cls(reader_onnx(pred.model, pred.card, getattr(pred, 'name', ''), pred.tta), bs=pred.bs, tta=pred.tta, device=pred.device,
-               threads=threads, cropper=pred.cropper)
+    return OnnxEmotionPredictor(reader_onnx(pred.model, pred.card, pred.name, pred.tta), bs=pred.bs, tta=pred.tta, device=pred.device,
+                                threads=threads, cropper=pred.cropper, features=pred.with_features)
 
 def onnx_twin(x, # an `EmotionPredictor` or a `SiameseDetector`
               threads:int|None=None): # onnxruntime threads

@@ -6,20 +6,23 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/predict.html.md"""
 
 # %% ../nbs/02a_predict.ipynb #be716cb8
 from __future__ import annotations
-import sys
+import copy, sys
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn as nn
 from tqdm.auto import tqdm
-from .data import EMOTIONS, cropper_for, map_report, pil_to_array, as_pil, image_size
+from .data import EMOTIONS, map_report, pil_to_array, as_pil, image_size
+from .faces import cropper_for
 from .weights import read_model_card, default_device, CardError
-from .backbones import EMOTIONNET_FORMAT, load_emotion_net, preset_of, batch_proba
-from .dan import DAN_FORMAT, load_dan
+from .backbones import EMOTIONNET_FORMAT, load_emotion_net, preset_of, batch_proba, to_batch, EmotionNet
+from .dan import DAN_FORMAT, load_dan, DAN
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DEFAULT_AVATAR_MODEL', 'MODEL_ALIASES', 'LOADERS', 'load_model', 'reading_result', 'no_face_result',
-           'EmotionPredictor']
+__all__ = ['DEFAULT_MODEL', 'DEFAULT_AVATAR_MODEL', 'MODEL_ALIASES', 'LOADERS', 'load_model', 'Reading', 'probs_matrix',
+           'split_reader', 'EmotionPredictor']
 
 # %% ../nbs/02a_predict.ipynb #13204983
 DEFAULT_MODEL = 'photos_dan_fernet_s'   # the photo reader ('Reading photos' below); 'fer2013_dan_fernet_s' stays loadable by name
@@ -37,56 +40,116 @@ def load_model(name_or_path:str|Path, # model file (stem, .json or .safetensors)
     return LOADERS[card['format']](stem, device)
 
 # %% ../nbs/02a_predict.ipynb #275df041
-def reading_result(probs, # the seven probabilities, in `EMOTIONS` order
-                   box, # the face's (x1, y1, x2, y2)
-                   n_faces:int, # faces found in the image
-                   note:str|None=None, # e.g. that an avatar's whole image was used
-                   **extra) -> dict: # more keys (e.g. `features`), placed after `probs`
-    "The result of a face reading: the top `emotion`, `probs` by emotion (4 places), `box` (1 place), `n_faces`, no `error`, the `note`"
-    return dict(emotion=EMOTIONS[int(np.argmax(probs))], probs={e: round(float(v), 4) for e, v in zip(EMOTIONS, probs)}, **extra,
-                box=[round(v, 1) for v in box], n_faces=n_faces, error=None, note=note)
+@dataclass
+class Reading:
+    "One image's face reading, one object from the reader to the edge; rounded and made JSON only by `to_json`"
+    probs:np.ndarray|None=None # the seven probabilities in `EMOTIONS` order (None: no reading)
+    box:tuple|None=None # the face's (x1, y1, x2, y2) in the image's pixels
+    n_faces:int=0 # faces found in the image
+    note:str|None=None # how the face was found, e.g. that an avatar's whole image was used
+    error:str|None=None # why there is no reading
+    features:np.ndarray|None=None # the face's vector before the reader's classification layers (readers made with `features=True`)
+    path:str|None=None # the image file, when there is one
 
-def no_face_result(error:str, # why there is no reading
-                   **extra) -> dict: # more keys (e.g. `features=None`)
-    "The result of an image without a face reading: every key of a reading, empty, and the `error`"
-    return dict(emotion=None, probs=None, **extra, box=None, n_faces=0, error=error, note=None)
+    @property
+    def ok(self) -> bool: return self.error is None
+
+    @property
+    def emotion(self) -> str|None:
+        "The most probable emotion (None: no reading)"
+        return None if self.probs is None else EMOTIONS[int(np.argmax(self.probs))]
+
+    def probs_by_emotion(self, digits:int|None=None # round to this many places (None: as read)
+                        ) -> dict|None:
+        "`{emotion: probability}` in `EMOTIONS` order"
+        return None if self.probs is None else {e: float(v if digits is None else round(float(v), digits)) for e, v in zip(EMOTIONS, self.probs)}
+
+    def to_json(self) -> dict:
+        "The reading as it leaves the program: `path`, `emotion`, `probs` by emotion (4 places), `box` (1 place), `n_faces`, `error`, `note`"
+        return dict(path=self.path, emotion=self.emotion, probs=self.probs_by_emotion(4),
+                    box=None if self.box is None else [round(float(v), 1) for v in self.box], n_faces=self.n_faces, error=self.error, note=self.note)
+
+def probs_matrix(readings:list # `Reading`s
+                ) -> np.ndarray:
+    "(N, 7) probabilities of the readings, in `EMOTIONS` order; zeros where there is no reading (so it counts as wrong)"
+    return np.stack([r.probs if r.ok else np.zeros(len(EMOTIONS)) for r in readings]) if readings else np.zeros((0, len(EMOTIONS)))
+
 
 # %% ../nbs/02a_predict.ipynb #264ab488
-def _in_file_pixels(r:dict, scale:float) -> dict:
-    "Result `r` with its face box scaled from the decoded image's pixels to the file's"
-    return {**r, 'box': [round(v*scale, 1) for v in r['box']]} if r['box'] and scale != 1 else r
+def split_reader(model:nn.Module # a reader: `DAN` or `EmotionNet`
+                ) -> tuple:
+    "`(features, classifier)`: copies of `model` cut before its last Linear (+ BatchNorm for DAN): images → [B, C] vectors → logits"
+    m = copy.deepcopy(model)
+    if isinstance(m, DAN):
+        head = nn.Sequential(m.fc, m.bn)
+        m.fc, m.bn = nn.Identity(), nn.Identity()
+        return _First(m), head
+    if isinstance(m, EmotionNet):
+        head, m.head[-1] = m.head[-1], nn.Identity()
+        return m, head
+    raise TypeError(f"split_reader: {type(model).__name__} is not a reader this version knows (DAN, EmotionNet)")
 
+class _First(nn.Module):
+    "The first output of a model that returns a tuple (DAN: logits, feature map, heads)"
+    def __init__(self, model:nn.Module):
+        super().__init__()
+        self.model = model
+    def forward(self, x): return self.model(x)[0]
+
+
+# %% ../nbs/02a_predict.ipynb #efda22a2
 class EmotionPredictor:
-    "Emotions of the faces in images: MTCNN crop, then the model"
+    "Emotions of the faces in images: MTCNN crop, then the model; one `Reading` per image"
     def __init__(self,
                  model:str|Path=DEFAULT_MODEL, # shipped model name or model file
                  detect:bool|None=None, # True: always detect faces; False: images are face crops; None: by size
                  crop:dict|None=None, # the crop rule (default: the model card's `crop`, see `cropper_for`)
                  bs:int=128, # images per batch
                  tta:bool=False, # flip TTA
+                 features:bool=False, # readings also hold the face's feature vector (what the Siamese detectors compare)
                  device=None): # default: see `default_device`
-        self.device = default_device(device)
+        self.device, self.name = default_device(device), str(model)
         self.model, self.card = load_model(model, self.device)
         self.model.to(memory_format=torch.channels_last)  # same numbers, faster convolutions on CPUs
-        self.preset, self.bs, self.tta = preset_of(self.card), bs, tta
+        self.preset, self.bs, self.tta, self.with_features = preset_of(self.card), bs, tta, features
         self.cropper = cropper_for(crop or self.card.get('crop'), self.preset.size, detect=detect, cache=False, device=self.device)
+        if features: self.feature_net, self.classifier_net = (m.eval() for m in split_reader(self.model))
 
     def proba(self, crops:list) -> np.ndarray:
         "(N, 7) probabilities of PIL face crops (another backend overrides this)"
         return batch_proba(self.model, crops, self.preset, lambda im: pil_to_array(im, self.preset.mode), self.tta, self.bs)
 
+    @torch.inference_mode()
+    def encode(self, crops:list # face crops (PIL images)
+              ) -> tuple:
+        "`(features [N, C], probs [N, 7])` of face crops, `bs` at a time (a reader made with `features=True`)"
+        if not self.with_features: raise TypeError("encode needs a reader made with features=True")
+        feats, probs = [], []
+        for s in range(0, len(crops), self.bs):
+            x = to_batch([pil_to_array(im, self.preset.mode) for im in crops[s:s + self.bs]], self.preset).to(self.device)
+            f = self.feature_net(x)
+            p = self.classifier_net(f).float().softmax(1)
+            if self.tta: p = (p + self.classifier_net(self.feature_net(x.flip(3))).float().softmax(1))/2
+            feats.append(f.float().cpu().numpy()); probs.append(p.cpu().numpy())
+        if not feats: return np.zeros((0, 0), np.float32), np.zeros((0, len(EMOTIONS)), np.float32)
+        return np.concatenate(feats), np.concatenate(probs)
+
+    def read_crops(self, crops:list) -> tuple:
+        "`(features or None, probs)` of face crops: `encode` for a reader with features, else `proba`"
+        return self.encode(crops) if self.with_features else (None, self.proba(crops))
+
     def predict_images(self, images:list) -> list:
-        "A result dict (`emotion`, `probs`, `box`, `n_faces`, `error`, `note`: e.g. that an avatar's whole image was used) per PIL image"
+        "A `Reading` per PIL image (no face: its `error`; a face found another way: its `note`)"
         faces = self.cropper(images)
         ok = [i for i, f in enumerate(faces) if f.image is not None]
-        probs = np.zeros((len(faces), len(EMOTIONS)))
-        if ok: probs[ok] = self.proba([faces[i].image for i in ok])
-        return [reading_result(p, f.box, f.n_faces, f.note) if f.image is not None else no_face_result(f.note or 'no face found')
-                for f, p in zip(faces, probs)]
+        feats, probs = self.read_crops([faces[i].image for i in ok]) if ok else (None, None)
+        by = {i: k for k, i in enumerate(ok)}
+        return [Reading(probs[by[i]], f.box, f.n_faces, f.note, features=None if feats is None else feats[by[i]]) if i in by
+                else Reading(error=f.note or 'no face found') for i, f in enumerate(faces)]
 
     def predict_files(self, paths:list, # image files
                       progress:bool=True): # progress bar on stderr
-        "A result dict per file, in order, with `path`; unreadable files get an `error` and the run goes on"
+        "A `Reading` per file, in order, with its `path` and the box in the file's pixels; unreadable files get an `error` and the run goes on"
         paths = [str(p) for p in paths]
         results = [None]*len(paths)
         with tqdm(total=len(paths), desc='predicting', disable=not progress, file=sys.stderr, leave=False) as bar:
@@ -98,6 +161,11 @@ class EmotionPredictor:
                 for i, r in zip(idx, self.predict_images([images[i] for i in idx])):
                     results[s + i] = _in_file_pixels(r, max(image_size(batch[i]))/max(images[i].size))
                 for i, p in enumerate(batch):
-                    if images[i] is None: results[s + i] = no_face_result(errors[p])
+                    if images[i] is None: results[s + i] = Reading(error=errors[p])
                 bar.update(len(batch))
-        return [dict(path=p, **r) for p, r in zip(paths, results)]
+        return [replace(r, path=p) for p, r in zip(paths, results)]
+
+def _in_file_pixels(r:Reading, scale:float) -> Reading:
+    "Reading `r` with its face box scaled from the decoded image's pixels to the file's"
+    return replace(r, box=tuple(v*scale for v in r.box)) if r.box is not None and scale != 1 else r
+

@@ -7,7 +7,7 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/siamese_v1.html.md"""
 
 # %% ../nbs/06_siamese_v1.ipynb #1d4f62bb
 from __future__ import annotations
-import copy, functools, hashlib, json, random, re, zlib
+import functools, hashlib, json, random, re, zlib
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -22,25 +22,24 @@ from fastai.learner import Learner
 from fastai.metrics import AccumMetric
 from fastai.optimizer import Adam
 from safetensors.torch import save_file, load_file
-from .data import EMOTIONS, Face, cache_dir, cropper_for, map_report, usable_rows, pil_to_array, as_pil
+from .data import EMOTIONS, InputError, cache_dir, map_report, usable_rows, pil_to_array, as_pil
+from .faces import Face, cropper_for
 from .weights import (default_device, read_card, write_card, find_weights, load_state_dict_strict, main_process, CARDS_DIR,
                                     MODELS_DIR)
-from .backbones import EmotionNet, to_batch, csv_logger, timed_fit
-from .dan import DAN
-from .predict import DEFAULT_MODEL, EmotionPredictor, no_face_result, reading_result
+from .backbones import csv_logger, timed_fit
+from .predict import DEFAULT_MODEL, EmotionPredictor
 from .avatars import PAIR_COLUMNS
 
 # %% auto #0
-__all__ = ['performer_of', 'same_person_pairs', 'features', 'classifier', 'FeaturePredictor', 'encode_files', 'PairFeatures',
-           'pair_dls', 'show_pairs', 'choose_threshold', 'pair_metrics', 'error_matrix', 'PairDetector',
-           'pair_scores_of', 'save_detector', 'SiameseDetector', 'pair_roc_auc', 'train_pair_model', 'ContrastiveLoss',
-           'SiameseV1', 'train_v1']
+__all__ = ['performer_of', 'same_person_pairs', 'encode_files', 'PairFeatures', 'pair_dls', 'show_pairs', 'choose_threshold',
+           'pair_metrics', 'error_matrix', 'PairDetector', 'pair_scores_of', 'save_detector', 'SiameseDetector',
+           'pair_roc_auc', 'train_pair_model', 'ContrastiveLoss', 'SiameseV1', 'train_v1']
 
 # %% ../nbs/06_siamese_v1.ipynb #0614838e
 def performer_of(path) -> str:
     "The person of a `taiwan_faces`/`london_faces` file: the `subjNN` prefix of its name"
     m = re.match(r'(subj\d+)_', Path(path).name)
-    if not m: raise ValueError(f"{path}: no 'subjNN_' prefix in the file name, so no person to pair by")
+    if not m: raise InputError(f"{path}: no 'subjNN_' prefix in the file name, so no person to pair by")
     return m.group(1)
 
 def same_person_pairs(avatars:pd.DataFrame, # avatar table (`path` = avatar, `photo` = its source, `label`, `split`)
@@ -62,62 +61,8 @@ def same_person_pairs(avatars:pd.DataFrame, # avatar table (`path` = avatar, `ph
         out.append(m.iloc[np.sort(np.concatenate(pick))])
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=PAIR_COLUMNS + ['person', 'avatar_photo'])
 
-# %% ../nbs/06_siamese_v1.ipynb #d625ef96
-class _First(nn.Module):
-    "The first output of a model that returns a tuple (DAN: logits, feature map, heads)"
-    def __init__(self, model:nn.Module):
-        super().__init__()
-        self.model = model
-    def forward(self, x): return self.model(x)[0]
-
-def features(model:nn.Module # a reader: `DAN` or `EmotionNet`
-            ) -> nn.Module:
-    "A copy of `model` with its last Linear (+ BatchNorm for DAN) replaced by `Identity`: images → [B, C] feature vectors"
-    m = copy.deepcopy(model)
-    if isinstance(m, DAN): m.fc, m.bn = nn.Identity(), nn.Identity(); return _First(m)
-    if isinstance(m, EmotionNet): m.head[-1] = nn.Identity(); return m
-    raise TypeError(f"features: {type(model).__name__} is not a reader this version knows (DAN, EmotionNet)")
-
-def classifier(model:nn.Module) -> nn.Module:
-    "The layers `features` cut off: [B, C] feature vectors → logits"
-    if isinstance(model, DAN): return nn.Sequential(copy.deepcopy(model.fc), copy.deepcopy(model.bn))
-    if isinstance(model, EmotionNet): return copy.deepcopy(model.head[-1])
-    raise TypeError(f"classifier: {type(model).__name__} is not a reader this version knows (DAN, EmotionNet)")
-
-# %% ../nbs/06_siamese_v1.ipynb #a91429da
-class FeaturePredictor(EmotionPredictor):
-    "An `EmotionPredictor` whose results also hold `features`, the face's vector before the reader's classification layers"
-    def __init__(self, model:str|Path=DEFAULT_MODEL, # shipped model name or model file
-                 **kwargs): # `EmotionPredictor` arguments (detect, crop, bs, tta, device)
-        super().__init__(model, **kwargs)
-        self.name = str(model)
-        self.features, self.classifier = features(self.model).eval(), classifier(self.model).eval()
-
-    @torch.inference_mode()
-    def encode(self, faces:list # face crops (PIL images)
-              ) -> tuple:
-        "`(features [N, C], probs [N, 7])` of face crops, `bs` at a time"
-        feats, probs = [], []
-        for s in range(0, len(faces), self.bs):
-            x = to_batch([pil_to_array(im, self.preset.mode) for im in faces[s:s + self.bs]], self.preset).to(self.device)
-            f = self.features(x)
-            p = self.classifier(f).float().softmax(1)
-            if self.tta: p = (p + self.classifier(self.features(x.flip(3))).float().softmax(1))/2
-            feats.append(f.float().cpu().numpy()); probs.append(p.cpu().numpy())
-        if not feats: return np.zeros((0, 0), np.float32), np.zeros((0, len(EMOTIONS)), np.float32)
-        return np.concatenate(feats), np.concatenate(probs)
-
-    def predict_images(self, images:list) -> list:
-        "A result dict (`emotion`, `probs`, `features`, `box`, `n_faces`, `error`, `note`) per PIL image"
-        faces = self.cropper(images)
-        ok = [i for i, f in enumerate(faces) if f.image is not None]
-        feats, probs = self.encode([faces[i].image for i in ok])
-        by = dict(zip(ok, zip(feats, probs)))
-        return [reading_result(by[i][1], f.box, f.n_faces, f.note, features=by[i][0]) if i in by else
-                no_face_result(f.note or 'no face found', features=None) for i, f in enumerate(faces)]
-
 # %% ../nbs/06_siamese_v1.ipynb #35de51ca
-def _features_key(enc:FeaturePredictor, paths:list) -> str:
+def _features_key(enc:EmotionPredictor, paths:list) -> str:
     "Cache key of `paths` encoded by `enc`: its card, the crop settings, the TTA flag and each file's name, size and time"
     h = hashlib.sha1(json.dumps([enc.card, enc.cropper.params, enc.cropper.detect, enc.tta], sort_keys=True, default=str).encode())
     for p in paths:
@@ -130,7 +75,7 @@ def _disk_cropper(crop:str, size:int, detect, device:str):
     "A `FaceCropper` like a reader's, with the disk cache of crops on"
     return cropper_for(json.loads(crop), size, detect=detect, cache=True, device=device)
 
-def _crops(enc:FeaturePredictor, paths:list, progress:bool, boxes:dict|None=None) -> tuple:
+def _crops(enc:EmotionPredictor, paths:list, progress:bool, boxes:dict|None=None) -> tuple:
     "`(faces, errors)`: the reader's `Face` of each file (None: unreadable) and path → why there is no crop; photos' crops are cached on disk"
     if enc.cropper.detect is False or boxes is not None:   # crops already, or boxes given: nothing to detect
         images, report = map_report(as_pil, paths, 'reading images', progress)
@@ -149,7 +94,7 @@ def _crops(enc:FeaturePredictor, paths:list, progress:bool, boxes:dict|None=None
     notes = {p: f.note or 'no face found' for p, f in zip(paths, found) if f is not None and f.image is None}
     return found, {**notes, **dict(zip(report.item, report.error))}
 
-def encode_files(enc:FeaturePredictor, # the encoder (reader) and how it crops
+def encode_files(enc:EmotionPredictor, # the encoder (reader) and how it crops
                  paths:list, # image files
                  cache:bool=True, # keep the vectors in `cache_dir('features')`
                  progress:bool=True, # progress bar on stderr

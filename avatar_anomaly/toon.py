@@ -16,7 +16,8 @@ import numpy as np
 import cv2
 from PIL import Image
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated')  # raised by a dependency at import
-from .data import FaceCropper, is_face_crop, pil_to_array, GRAY_MODES
+from .data import InputError, pil_to_array, GRAY_MODES
+from .faces import FaceCropper, is_face_crop
 from .weights import find_weights, WeightsUnavailableError
 
 # %% auto #0
@@ -73,7 +74,7 @@ def ink_mask(img:np.ndarray, structure:float) -> np.ndarray:
 
 # %% ../nbs/03a_toon.ipynb #cdc3d11c
 def _check_knobs(structure:float, color:float):
-    if not (0 <= structure <= 1 and 0 <= color <= 1): raise ValueError(f"structure and color must be in [0, 1], not {structure}, {color}")
+    if not (0 <= structure <= 1 and 0 <= color <= 1): raise InputError(f"structure and color must be in [0, 1], not {structure}, {color}")
 
 def toon(img:np.ndarray, # H×W×3 uint8 (gray images: H×W)
          structure:float=0.5, # 0..1: how far shapes move from the photo (eyes, smoothing, lines)
@@ -141,10 +142,10 @@ def _interpreter(checkpoint:Path, threads:int, what:str):
     try:
         it = Interpreter(model_path=str(checkpoint), num_threads=threads)
         it.allocate_tensors()
-    except (ValueError, RuntimeError) as e: raise ValueError(f"{checkpoint}: not a loadable TFLite model ({e})") from e
+    except (ValueError, RuntimeError) as e: raise InputError(f"{checkpoint}: not a loadable TFLite model ({e})") from e
     shape = tuple(it.get_input_details()[0]['shape'])
     if len(shape) != 4 or shape[0] != 1 or shape[1] != shape[2] or shape[3] != 3:
-        raise ValueError(f"{checkpoint}: input shape {shape}, expected 1×S×S×3 ({what})")
+        raise InputError(f"{checkpoint}: input shape {shape}, expected 1×S×S×3 ({what})")
     return it
 
 def pad_square(img:np.ndarray) -> tuple:
@@ -164,7 +165,7 @@ class TFLiteStylizer:
     what = 'TFLite generator'   # what the weights are, for error messages
 
     def __post_init__(self):
-        if not 0 <= self.blend <= 1: raise ValueError(f"blend must be in [0, 1], not {self.blend}")
+        if not 0 <= self.blend <= 1: raise InputError(f"blend must be in [0, 1], not {self.blend}")
         self.checkpoint = Path(self.checkpoint)
         self._it = _interpreter(self.checkpoint, self.threads, self.what)
         self._in, self._out = self._it.get_input_details()[0], self._it.get_output_details()[0]

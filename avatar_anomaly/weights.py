@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 from safetensors import SafetensorError
 from safetensors.torch import save_file, load_file
-from .data import EMOTIONS, cache_dir, write_atomic
+from .data import EMOTIONS, AvatarAnomalyError, InputError, cache_dir, write_atomic
 
 # %% auto #0
 __all__ = ['MODELS_DIR', 'CARDS_DIR', 'WEIGHTS_ENV', 'WeightsUnavailableError', 'CheckpointMismatchError', 'CardError',
@@ -24,13 +24,13 @@ __all__ = ['MODELS_DIR', 'CARDS_DIR', 'WEIGHTS_ENV', 'WeightsUnavailableError', 
            'read_model_card', 'fill_model', 'card_file', 'read_card', 'write_card', 'update_card', 'local_weights']
 
 # %% ../nbs/00a_weights.ipynb #ecac8601
-class WeightsUnavailableError(RuntimeError):
+class WeightsUnavailableError(AvatarAnomalyError, RuntimeError):
     "Weights were asked for but cannot be had (no such file, no internet)"
 
-class CheckpointMismatchError(ValueError):
+class CheckpointMismatchError(InputError):
     "A weights file that cannot be read safely, or whose keys or shapes do not fit the model"
 
-class CardError(ValueError):
+class CardError(InputError):
     "A card that is not JSON, or that describes something this code cannot use (another format, other classes)"
 
 def hub_reachable(host:str='huggingface.co', timeout:float=2.) -> bool:

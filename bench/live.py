@@ -83,7 +83,7 @@ def choose(args) -> dict:
     checker, fps, hold, size = AnomalyChecker(), 10, 10, (160, 120)
     card = live_settings()
     keep = ('every', 'max_gap', 'batch', 'detect_side', 'min_similarity')
-    cache = cache_dir('bench_live')/f"choose_{checker.detector.name}_{'_'.join(str(card[k]) for k in keep)}.pkl"
+    cache = cache_dir("bench_live")/f"choose_readings_{checker.detector.name}_{'_'.join(str(card[k]) for k in keep)}.pkl"
     if cache.exists(): runs = pickle.loads(cache.read_bytes())
     else:
         rng, runs = np.random.default_rng(0), []

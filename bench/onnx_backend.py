@@ -16,11 +16,11 @@ import numpy as np
 import torch
 from PIL import Image
 import onnx, onnxruntime
-from avatar_anomaly.data import dataset_path, read_dataset, usable_rows, cropper_for, pil_to_array
+from avatar_anomaly.data import dataset_path, read_dataset, usable_rows, pil_to_array
+from avatar_anomaly.faces import cropper_for
 from avatar_anomaly.weights import CARDS_DIR, read_card, update_card
 from avatar_anomaly.backbones import preset_of, batch_proba
-from avatar_anomaly.predict import load_model
-from avatar_anomaly.siamese_v1 import FeaturePredictor
+from avatar_anomaly.predict import load_model, EmotionPredictor
 from avatar_anomaly.check import load_detector
 from avatar_anomaly.onnx import OPSET, export_onnx, onnx_session, onnx_outputs, parity, detector_onnx, detector_parity, OnnxPairDetector
 
@@ -82,7 +82,7 @@ def detector_figures(names:list, fer:list, threads:int, rounds:int, n1:int) -> d
     for name in names:
         det = load_detector(name)
         for enc in det.encoders:
-            if enc not in feats: feats[enc] = FeaturePredictor(enc, detect=False, device='cpu', bs=256).encode(fer)[0]
+            if enc not in feats: feats[enc] = EmotionPredictor(enc, detect=False, features=True, device='cpu', bs=256).encode(fer)[0]
         real, avatar = feats[det.encoders[0]], np.roll(feats[det.encoders[1]], -1, axis=0)
         exported = detector_onnx(det)
         par = detector_parity(det, exported, real, avatar, threads)

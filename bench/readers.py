@@ -14,7 +14,7 @@ import pandas as pd
 from avatar_anomaly.data import EMOTIONS, dataset_path, data_root, read_dataset, usable_rows, load_image
 from avatar_anomaly.weights import read_card, update_card
 from avatar_anomaly.backbones import Evaluation
-from avatar_anomaly.predict import DEFAULT_MODEL, EmotionPredictor
+from avatar_anomaly.predict import DEFAULT_MODEL, EmotionPredictor, probs_matrix
 sys.path.insert(0, str(Path(__file__).parent))
 from fer2013 import crops_per_second   # one timing of batched inference for both bench scripts
 
@@ -60,9 +60,9 @@ def ours_eval(model:str, t:pd.DataFrame, crops:bool) -> tuple:
     "`(Evaluation, figures)` of a project model through `EmotionPredictor` (no face: counted wrong)"
     pred = EmotionPredictor(model, detect=False if crops else None, device='cpu')
     t0 = time.time(); res = pred.predict_files(list(t.path), progress=False); secs = time.time() - t0
-    probs = np.array([[r['probs'][e] for e in EMOTIONS] if r['probs'] else [0.]*len(EMOTIONS) for r in res])
+    probs = probs_matrix(res)
     return (Evaluation(probs, t.label.map(EMOTIONS.index).to_numpy(), list(t.path)),
-            dict(no_face=sum(r['error'] is not None for r in res), images_per_s=round(len(t)/secs, 1),
+            dict(no_face=sum(not r.ok for r in res), images_per_s=round(len(t)/secs, 1),
                  **({'crops_per_s': round(crops_per_second(model, list(t.path)), 1)} if crops else {})))
 
 def figures(ev:Evaluation) -> dict:

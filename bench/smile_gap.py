@@ -14,7 +14,7 @@ from PIL import Image
 from avatar_anomaly.data import EMOTIONS, dataset_path, read_dataset, usable_rows, load_image
 from avatar_anomaly.weights import read_card, update_card
 from avatar_anomaly.backbones import Evaluation
-from avatar_anomaly.predict import DEFAULT_MODEL, EmotionPredictor
+from avatar_anomaly.predict import DEFAULT_MODEL, EmotionPredictor, probs_matrix
 sys.path.insert(0, str(Path(__file__).parent))
 from readers import figures, models_and_peer
 
@@ -35,7 +35,7 @@ def reader_probs(model:str, images:list, detect:bool|None) -> np.ndarray:
     "(N, 7) probabilities of a project reader on PIL images or files (no face: zeros)"
     pred = EmotionPredictor(model, detect=detect, device='cpu')
     res = pred.predict_files(images, progress=False) if isinstance(images[0], str) else pred.predict_images(images)
-    return np.array([[r['probs'][e] for e in EMOTIONS] if r['probs'] else [0.]*len(EMOTIONS) for r in res])
+    return probs_matrix(res)
 
 def fit_biases(probs:np.ndarray, y:np.ndarray) -> np.ndarray:
     "Per-class logit biases (mean 0) that minimise the class-balanced cross-entropy of `probs` on labels `y`"

@@ -10,7 +10,8 @@ taiwan_faces valid (other performers); the test splits are left for `bench/reade
 import argparse, sys
 from pathlib import Path
 import pandas as pd
-from avatar_anomaly.data import dataset_path, read_dataset, usable_rows, crop_table, cropper_for, calibrate_framing, as_pil
+from avatar_anomaly.data import dataset_path, read_dataset, usable_rows, as_pil
+from avatar_anomaly.faces import crop_table, cropper_for, calibrate_framing
 from avatar_anomaly.dan import train_dan
 
 def photo_crop_rule(fer:pd.DataFrame, n:int=3000, seed:int=0) -> dict:

@@ -5,12 +5,13 @@ import numpy as np
 import pytest
 from PIL import Image
 from conftest import require_dataset
-from avatar_anomaly.data import EMOTIONS, cropper_for, read_dataset, usable_rows
+from avatar_anomaly.data import EMOTIONS, InputError, read_dataset, usable_rows
+from avatar_anomaly.faces import cropper_for
 from avatar_anomaly.weights import read_card, CardError, CheckpointMismatchError
 from avatar_anomaly.backbones import preset_of
 from avatar_anomaly.predict import EmotionPredictor
 from avatar_anomaly.onnx import (OPSET, OUTPUT_NAMES, export_onnx, onnx_session, reader_metadata, parity, parity_tolerance,
-                                 sample_crops, onnx_outputs, OnnxEmotionPredictor, OnnxFeaturePredictor, onnx_predictor, use_onnx,
+                                 sample_crops, onnx_outputs, OnnxEmotionPredictor, onnx_predictor, use_onnx,
                                  export_detector_onnx, OnnxPairDetector, detector_parity, sample_pairs)
 
 MODELS = ['fer2013_fernet_s', 'photos_dan_fernet_s']   # both card formats: EmotionNet and DAN
@@ -91,11 +92,12 @@ def test_bad_files(tmp_path, exported):
     with pytest.raises(CardError, match='plain.onnx'): OnnxEmotionPredictor(tmp_path/'plain.onnx', device='cpu')
 
 def same_results(a:list, b:list):
-    "Two predictors' results agree: keys, emotions, boxes, errors; probabilities (rounded to 4 decimals) within one step"
+    "Two predictors' readings agree: emotions, boxes, errors; probabilities within 1e-4; features (when read) within 1e-5 relative"
     for x, y in zip(a, b, strict=True):
-        assert set(x) == set(y) and (x['emotion'], x['box'], x['n_faces'], x['error']) == (y['emotion'], y['box'], y['n_faces'], y['error'])
-        if x['probs']: assert max(abs(x['probs'][e] - y['probs'][e]) for e in EMOTIONS) <= 1.01e-4, (x, y)
-        if x.get('features') is not None: assert np.abs(x['features'] - y['features']).max() <= 1e-5*np.abs(x['features']).max()
+        assert (x.emotion, x.box, x.n_faces, x.error, x.path) == (y.emotion, y.box, y.n_faces, y.error, y.path)
+        if x.ok: assert np.abs(x.probs - y.probs).max() <= 1e-4, (x, y)
+        assert (x.features is None) == (y.features is None)
+        if x.features is not None: assert np.abs(x.features - y.features).max() <= 1e-5*np.abs(x.features).max()
 
 def test_predictor_same_results(exported):
     crops = sample_crops()
@@ -104,20 +106,19 @@ def test_predictor_same_results(exported):
                  OnnxEmotionPredictor('photos_dan_fernet_s', detect=False, device='cpu', threads=2, bs=2)):
         same_results(torch_pred.predict_images(crops), pred.predict_images(crops))
         assert pred.session.get_session_options().intra_op_num_threads == 2
-    with pytest.raises(ValueError, match='exported with tta=False'): OnnxEmotionPredictor(exported['photos_dan_fernet_s'], tta=True, device='cpu')
+    with pytest.raises(InputError, match='exported with tta=False'): OnnxEmotionPredictor(exported['photos_dan_fernet_s'], tta=True, device='cpu')
 
 def test_checker_with_onnx_readers():
     from avatar_anomaly.check import AnomalyChecker
-    from avatar_anomaly.siamese_v1 import FeaturePredictor
     crops = sample_crops()
-    fp = FeaturePredictor('fer2013_dan_fernet_s', detect=False, device='cpu')
+    fp = EmotionPredictor('fer2013_dan_fernet_s', detect=False, features=True, device='cpu')
     same_results(fp.predict_images(crops), onnx_predictor(fp, threads=2).predict_images(crops))   # features too
     for one_reader in (True, False):   # label-compare with one reader on both sides, and with its card's two readers
         checker = AnomalyChecker('photos_dan_fernet_s' if one_reader else None, detector='label-compare', detect=False, device='cpu')
         assert (checker.avatar is checker.real) == one_reader
         want = [checker.check(a, b).score for a, b in zip(crops, crops[::-1])]
         assert use_onnx(checker, threads=2) is checker and (checker.avatar is checker.real) == one_reader
-        assert type(checker.real) is OnnxFeaturePredictor and type(checker.avatar) is OnnxFeaturePredictor
+        assert type(checker.real) is OnnxEmotionPredictor and type(checker.avatar) is OnnxEmotionPredictor and checker.real.with_features
         np.testing.assert_allclose([checker.check(a, b).score for a, b in zip(crops, crops[::-1])], want, atol=2e-4)
     with pytest.raises(TypeError, match='holds no EmotionPredictor'): use_onnx(object())
 
@@ -134,14 +135,14 @@ def test_detectors(tmp_path, exported):
         od = OnnxPairDetector(f)
         assert (od.name, od.encoders, od.threshold) == (det.name, det.encoders, det.threshold)
         assert od.scores(dict(features=real[:0]), dict(features=avatar[:0])).shape == (0,)   # an empty batch
-    with pytest.raises(ValueError, match='has no network to export'): export_detector_onnx('label-compare', tmp_path/'lc.onnx')
+    with pytest.raises(InputError, match='has no network to export'): export_detector_onnx('label-compare', tmp_path/'lc.onnx')
     with pytest.raises(CardError, match="photos_dan_fernet_s.onnx: inputs"): OnnxPairDetector(exported['photos_dan_fernet_s'])
     with pytest.raises(CardError, match="siamese-v2.onnx: inputs"): OnnxEmotionPredictor(tmp_path/'siamese-v2.onnx', device='cpu')
     crops = sample_crops()
     checker = AnomalyChecker(detect=False, device='cpu')   # the default detector, a Siamese network
     want = [checker.check(a, b).score for a, b in zip(crops, crops[::-1])]
     use_onnx(checker, threads=2)
-    assert type(checker.detector) is OnnxPairDetector and type(checker.avatar) is OnnxFeaturePredictor
+    assert type(checker.detector) is OnnxPairDetector and type(checker.avatar) is OnnxEmotionPredictor
     np.testing.assert_allclose([checker.check(a, b).score for a, b in zip(crops, crops[::-1])], want, atol=2e-4)
 
 def test_cli(tmp_path, capsys):
@@ -158,8 +159,11 @@ def test_cli(tmp_path, capsys):
     res = {}
     for k, argv in runs.items():
         assert main(['predict', '--json', '--crops', *argv, str(tmp_path/'face.png')]) == 0, k
-        res[k] = {k: v for k, v in json.loads(capsys.readouterr().out).items() if k != 'path'}
-    same_results([res['torch']]*2, [res['onnx file'], res['onnx backend']])
+        res[k] = json.loads(capsys.readouterr().out)
+    for k in ('onnx file', 'onnx backend'):   # the JSON lines agree: probabilities (rounded to 4 decimals) within one step
+        x, y = res['torch'], res[k]
+        assert set(x) == set(y) and [x[c] for c in ('path', 'emotion', 'box', 'n_faces', 'error')] == [y[c] for c in ('path', 'emotion', 'box', 'n_faces', 'error')]
+        assert max(abs(x['probs'][e] - y['probs'][e]) for e in EMOTIONS) <= 1.01e-4, (x, y)
 
 def test_cli_without_the_extra(tmp_path, capsys, monkeypatch):
     from avatar_anomaly.cli import main

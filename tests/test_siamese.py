@@ -6,9 +6,9 @@ import pytest
 import torch
 from conftest import require_dataset
 
-from avatar_anomaly.data import EMOTIONS, read_dataset
-from avatar_anomaly.predict import load_model
-from avatar_anomaly.siamese_v1 import (same_person_pairs, performer_of, features, classifier, PairFeatures, SiameseV1, SiameseDetector,
+from avatar_anomaly.data import EMOTIONS, InputError, read_dataset
+from avatar_anomaly.predict import load_model, split_reader
+from avatar_anomaly.siamese_v1 import (same_person_pairs, performer_of, PairFeatures, SiameseV1, SiameseDetector,
                                        save_detector, pair_scores_of, train_v1, choose_threshold)
 from avatar_anomaly.siamese_v2 import SiameseV2, train_v2
 from avatar_anomaly.check import AnomalyChecker, DETECTORS, PAIR_MODELS, LabelCompare, load_detector, detector_card
@@ -39,7 +39,8 @@ def test_features_then_classifier_is_the_reader(name):
     x = torch.randn(4, 1, 48, 48)
     with torch.no_grad():
         out = net(x); logits = out[0] if isinstance(out, tuple) else out
-        torch.testing.assert_close(classifier(net)(features(net)(x)), logits, atol=1e-5, rtol=1e-5)
+        feats, head = split_reader(net)
+        torch.testing.assert_close(head(feats(x)), logits, atol=1e-5, rtol=1e-5)
 
 def fake_features(n=400, c=16, seed=0):
     "Pairs whose anomaly is visible in the vectors: the avatar vector is the real one (consistent) or another one (anomaly)"
@@ -79,7 +80,7 @@ def test_pair_features_drop_faceless_pairs():
 def test_detector_names():
     assert detector_card('label-compare') == detector_card('label_compare') == 'label_compare'
     assert detector_card() in DETECTORS.values()
-    with pytest.raises(ValueError, match='unknown detector'): detector_card('nearest-neighbour')
+    with pytest.raises(InputError, match='unknown detector'): detector_card('nearest-neighbour')
     assert isinstance(load_detector('label-compare'), LabelCompare)
 
 def test_taiwan_pairs_split_by_performer():
@@ -117,7 +118,7 @@ def test_demo_story_with_the_default_detector(demo_files):
     assert [r.verdict for r in results] == ['consistent', 'ANOMALY'] and results[0].real_emotion == 'happiness'
 
 def test_siamese_detector_refuses_other_readers():
-    with pytest.raises(ValueError, match='reads faces with the models it was trained on'):
+    with pytest.raises(InputError, match='reads faces with the models it was trained on'):
         AnomalyChecker(real_model='fer2013_fernet_s', detector='siamese-v2')
 
 def test_cli_check_detector(demo_files, capsys):
