@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
-from .data import EMOTIONS, InputError, as_pil, image_size
+import csv
+from .data import EMOTIONS, InputError, as_pil, image_size, image_files
 from .weights import read_card
 from .predict import DEFAULT_MODEL, EmotionPredictor, Reading
 from .avatars import Stylizer, make_stylizer, dataset_avatars, anomaly_pairs
@@ -24,9 +25,9 @@ from .siamese_v2 import SiameseV2, V2_VARIANTS, train_v2
 
 # %% auto #0
 __all__ = ['SIDES', 'DETECTOR_CARD', 'CHECKER_CARD', 'DETECTORS', 'PAIR_MODELS', 'PAIR_SETS', 'TRAIN_SETS', 'anomaly_score',
-           'PairResult', 'CheckResult', 'pair_result', 'LabelCompare', 'detector_card', 'load_detector',
-           'AnomalyChecker', 'pair_scores', 'pairs_benchmark', 'pair_sets', 'encode_pair_sets', 'compare_detectors',
-           'leave_one_style_out']
+           'PairResult', 'CheckResult', 'pair_result', 'LabelCompare', 'detector_card', 'load_detector', 'read_pairs',
+           'by_name', 'match_folders', 'AnomalyChecker', 'pair_scores', 'pairs_benchmark', 'pair_sets',
+           'encode_pair_sets', 'compare_detectors', 'leave_one_style_out']
 
 # %% ../nbs/08_check.ipynb #0b8e2c93
 def anomaly_score(p_real, # [..., 7] emotion probabilities of the real face
@@ -136,6 +137,51 @@ def load_detector(name:str|None=None, # see `detector_card`
     card = detector_card(name)
     return LabelCompare(card, threshold) if card == DETECTOR_CARD else SiameseDetector(card, PAIR_MODELS, threshold)
 
+# %% ../nbs/08_check.ipynb #b8711170
+def _key(f:Path, root:Path) -> str: return str(f.relative_to(root).with_suffix(''))
+
+def read_pairs(f:Path # CSV with columns `real` and `avatar` (and any others)
+              ) -> list:
+    "`(real, avatar, error)` per row of a pairs CSV: a blank cell or a row of the wrong length is an error naming its line"
+    with open(f, newline='', encoding='utf-8-sig') as fh:
+        rows = csv.reader(fh)
+        header = next(rows, [])
+        if not {'real', 'avatar'} <= set(header): raise InputError(f"{f}: needs the columns real and avatar, has {header}")
+        ir, ia = header.index('real'), header.index('avatar')
+        out = []
+        for row in rows:
+            if not row: continue   # an empty line
+            r, a = (row[i].strip() if i < len(row) else '' for i in (ir, ia))
+            r, a = (str(p if Path(p).is_absolute() else f.parent/p) if p else '' for p in (r, a))
+            blank = [n for n, v in (('real', r), ('avatar', a)) if not v]
+            error = (f"{len(row)} fields, the header has {len(header)}" if len(row) != len(header) else
+                     f"blank {' and '.join(blank)} cell" if blank else None)
+            out.append((r, a, error and f"{f}, line {rows.line_num}: {error}"))
+    return out
+
+def by_name(folder:Path) -> tuple:
+    "`({relative path without suffix: file}, problems)` of a folder's images; two files with the same name but suffix are a problem, not a guess"
+    files, problems = image_files([folder])
+    groups = {}
+    for f in files: groups.setdefault(_key(f, folder), []).append(f)
+    problems += [(str(fs[0].with_suffix('.*')), f"{len(fs)} files share this name ({', '.join(f.name for f in fs)}): pairs are matched by name, rename one")
+                 for k, fs in groups.items() if len(fs) > 1]
+    return {k: str(fs[0]) for k, fs in groups.items() if len(fs) == 1}, problems
+
+def match_folders(real:Path, # folder of real face images
+                  avatar:Path # folder of avatars, matched by relative path without suffix
+                 ) -> list:
+    "`(real, avatar, error)` per name in either folder: a name in one folder only, or shared by two files, is an error, never a guess"
+    real, avatar = Path(real), Path(avatar)
+    (reals, bad_r), (avatars, bad_a) = by_name(real), by_name(avatar)
+    if not set(reals) & set(avatars) and not (bad_r or bad_a):
+        raise InputError(f"no file names in common between {real} and {avatar}")
+    listed = [(p, '', f"{p}: {e}") for p, e in bad_r] + [('', p, f"{p}: {e}") for p, e in bad_a]
+    return listed + [(reals.get(k, ''), avatars.get(k, ''), None if k in reals and k in avatars else
+                      f"no {'avatar' if k in reals else 'real image'} named {k}.* in {avatar if k in reals else real}")
+                     for k in sorted(set(reals) | set(avatars))]
+
+
 # %% ../nbs/08_check.ipynb #ab0bffa1
 class AnomalyChecker:
     "Does the avatar show the real face's emotion? Both readers' emotions and probabilities, and a detector's score and verdict"
@@ -185,6 +231,19 @@ class AnomalyChecker:
         if self.avatar is self.real: r, a = self.real.predict_images([ri, ai])
         else: r, a = self.real.predict_images([ri])[0], self.avatar.predict_images([ai])[0]
         return self.results([(r, a)], real=[rp or None], avatar=[ap or None])[0]
+
+    def check_items(self, items:list, # `(real file, avatar file, error)`s, as `read_pairs` and `match_folders` give them
+                    progress:bool=True): # progress bar on stderr
+        "A `CheckResult` per item, in order: the pairs without an error checked, the others results with their error"
+        checked = iter(self.check_files([(r, a) for r, a, e in items if e is None], progress))
+        return [CheckResult(Reading(error=e), Reading(error=e), error=e, real=r or None, avatar=a or None) if e else next(checked)
+                for r, a, e in items]
+
+    def check_folders(self, real, # folder of real face images
+                      avatar, # folder of avatars (matched by relative path without suffix)
+                      progress:bool=True):
+        "A `CheckResult` per name in either folder (`match_folders`): unmatched files are results with their error"
+        return self.check_items(match_folders(real, avatar), progress)
 
     def check_files(self, pairs:list, # (real file, avatar file) pairs
                     progress:bool=True): # progress bar on stderr

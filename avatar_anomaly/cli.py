@@ -16,11 +16,9 @@ from . import __version__
 # %% auto #0
 __all__ = ['EXIT_STATUS', 'COMMANDS', 'VIDEO_REPORTS', 'PLOT_SUFFIXES', 'CommandError', 'given', 'arg_type', 'argument',
            'add_command', 'call', 'command', 'build_parser', 'user_error', 'main', 'summary_json', 'summary_text',
-           'cmd_data', 'cmd_train', 'cmd_table2', 'cmd_table3', 'image_files', 'reader_backend', 'result_text',
-           'cmd_predict', 'unit_interval', 'stylizer_knobs', 'check_output', 'cmd_stylize', 'read_pairs', 'by_name',
-           'pair_items', 'check_report', 'write_report', 'cmd_check', 'check_streams', 'cmd_export', 'cmd_demo',
-           'port_in_use', 'free_port', 'voila_command', 'wait_for_port', 'stop_server', 'check_port', 'serve_app',
-           'cmd_label', 'cmd_app']
+           'cmd_data', 'cmd_train', 'cmd_table2', 'cmd_table3', 'reader_backend', 'result_text', 'cmd_predict',
+           'unit_interval', 'stylizer_knobs', 'check_output', 'cmd_stylize', 'pair_items', 'check_report',
+           'write_report', 'cmd_check', 'check_streams', 'cmd_export', 'cmd_demo', 'cmd_label', 'cmd_app']
 
 # %% ../nbs/90_cli.ipynb #a1c0f002
 class CommandError(ValueError):
@@ -225,28 +223,6 @@ def cmd_table3(path:Path, # RAF-DB basic folder (EmoLabel/, Image/aligned/)
     return 0
 
 # %% ../nbs/90_cli.ipynb #108e8e30
-def _walk(folder:Path, files:list, problems:list, seen:set):
-    "Add the images under `folder` to `files`, and `(path, error)` to `problems` for what cannot be listed or followed"
-    from avatar_anomaly.data import is_image_file
-    real = os.path.realpath(folder)
-    if real in seen: return problems.append((str(folder), 'symbolic link loop: not followed'))
-    seen = seen | {real}
-    try: entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError as e: return problems.append((str(folder), f"cannot list the folder: {e.strerror.lower()}"))
-    for e in entries:
-        p = Path(e.path)
-        if e.is_symlink() and not p.exists(): problems.append((str(p), 'broken symbolic link'))
-        elif e.is_dir(): _walk(p, files, problems, seen)
-        elif is_image_file(p): files.append(p)
-
-def image_files(paths:list) -> tuple:
-    "`(files, problems)`: the files in `paths` with folders expanded (recursively, sorted) to the images inside, and `(path, error)` for what could not be listed"
-    files, problems = [], []
-    for p in map(Path, paths):
-        if p.is_dir(): _walk(p, files, problems, set())
-        else: files.append(p)
-    return files, problems
-
 def reader_backend(backend:str|None, # `--backend`: torch, onnx, or None
                    *models:str|None, # the models given (`--model`, `--avatar-model`)
                    files:bool=True): # may a model be a .onnx file (predict), or only one exported in memory (check)?
@@ -281,6 +257,7 @@ def cmd_predict(paths:list[Path], # image files or folders (searched recursively
                ) -> int:
     "Emotion of the face in each image (files or folders)"
     onnx = reader_backend(backend, model) == 'onnx'
+    from avatar_anomaly.data import image_files
     files, problems = image_files(paths)
     if not files and not problems: raise FileNotFoundError(f"no images in {', '.join(map(str, paths))}")
     if onnx: from avatar_anomaly.onnx import OnnxEmotionPredictor as Predictor
@@ -342,6 +319,7 @@ def cmd_stylize(input:Path, # image file or folder (searched recursively)
     if g.checkpoint and checkpoint is None: raise CommandError(f"the {generator} generator needs --checkpoint ({g.checkpoint})")
     if checkpoint is not None and not g.checkpoint: raise CommandError(f"the {generator} generator takes no --checkpoint")
     check_output(input, output)
+    from avatar_anomaly.data import image_files
     files, problems = image_files([input])
     if not files and not problems: raise FileNotFoundError(f"{input}: no images there")
     st = make_stylizer(generator, checkpoint, **knobs)
@@ -355,51 +333,15 @@ def cmd_stylize(input:Path, # image file or folder (searched recursively)
     return 2 if failed else 0
 
 # %% ../nbs/90_cli.ipynb #14ec374b
-def _key(f:Path, root:Path) -> str: return str(f.relative_to(root).with_suffix(''))
-
-def read_pairs(f:Path # CSV with columns `real` and `avatar` (and any others)
-              ) -> list:
-    "`(real, avatar, error)` per row of a pairs CSV: a blank cell or a row of the wrong length is an error naming its line"
-    with open(f, newline='', encoding='utf-8-sig') as fh:
-        rows = csv.reader(fh)
-        header = next(rows, [])
-        if not {'real', 'avatar'} <= set(header): raise CommandError(f"{f}: needs the columns real and avatar, has {header}")
-        ir, ia = header.index('real'), header.index('avatar')
-        out = []
-        for row in rows:
-            if not row: continue   # an empty line
-            r, a = (row[i].strip() if i < len(row) else '' for i in (ir, ia))
-            r, a = (str(p if Path(p).is_absolute() else f.parent/p) if p else '' for p in (r, a))
-            blank = [n for n, v in (('real', r), ('avatar', a)) if not v]
-            error = (f"{len(row)} fields, the header has {len(header)}" if len(row) != len(header) else
-                     f"blank {' and '.join(blank)} cell" if blank else None)
-            out.append((r, a, error and f"{f}, line {rows.line_num}: {error}"))
-    return out
-
-def by_name(folder:Path) -> tuple:
-    "`({relative path without suffix: file}, problems)` of a folder's images; two files with the same name but suffix are a problem, not a guess"
-    files, problems = image_files([folder])
-    groups = {}
-    for f in files: groups.setdefault(_key(f, folder), []).append(f)
-    problems += [(str(fs[0].with_suffix('.*')), f"{len(fs)} files share this name ({', '.join(f.name for f in fs)}): pairs are matched by name, rename one")
-                 for k, fs in groups.items() if len(fs) > 1]
-    return {k: str(fs[0]) for k, fs in groups.items() if len(fs) == 1}, problems
-
 def pair_items(real:Path|None, avatar:Path|None, pairs:Path|None) -> list:
     "`(real, avatar, error)` for each pair that `check`'s arguments name (error: why the pair cannot be checked)"
+    from avatar_anomaly.check import read_pairs, match_folders
     if pairs:
         if real or avatar: raise CommandError("give either REAL AVATAR or --pairs, not both")
         return read_pairs(pairs)
     if not (real and avatar): raise CommandError("give REAL AVATAR (files or folders) or --pairs PAIRS.csv")
     if real.is_dir() != avatar.is_dir(): raise CommandError("REAL and AVATAR must both be files or both folders")
-    if not real.is_dir(): return [(str(real), str(avatar), None)]
-    (reals, bad_r), (avatars, bad_a) = by_name(real), by_name(avatar)
-    if not set(reals) & set(avatars) and not (bad_r or bad_a):
-        raise FileNotFoundError(f"no file names in common between {real} and {avatar}")
-    listed = [(p, '', f"{p}: {e}") for p, e in bad_r] + [('', p, f"{p}: {e}") for p, e in bad_a]
-    return listed + [(reals.get(k, ''), avatars.get(k, ''), None if k in reals and k in avatars else
-                      f"no {'avatar' if k in reals else 'real image'} named {k}.* in {avatar if k in reals else real}")
-                     for k in sorted(set(reals) | set(avatars))]
+    return match_folders(real, avatar) if real.is_dir() else [(str(real), str(avatar), None)]
 
 def check_report(f:Path):
     "Refuse a `--report` that is not FILE.csv or FILE.json in a folder that exists and can be written"
@@ -448,16 +390,14 @@ def cmd_check(real:Path=None, # real face image or folder
     if report is not None: check_report(report)
     items = pair_items(real, avatar, pairs)
     onnx = reader_backend(backend, model, avatar_model, files=False) == 'onnx'
-    from avatar_anomaly.check import AnomalyChecker, CheckResult, detector_card
-    from avatar_anomaly.predict import Reading
+    from avatar_anomaly.check import AnomalyChecker, detector_card
     detector_card(detector)   # an unknown name is refused before any model loads
     checker = AnomalyChecker(**given(real_model=model, avatar_model=avatar_model, threshold=threshold), tta=tta,
                              detect=False if crops else None, detector=detector)
     if onnx:
         from avatar_anomaly.onnx import use_onnx
         use_onnx(checker)
-    checked = iter(checker.check_files([(r, a) for r, a, e in items if e is None], progress=len(items) > 20 and not json))
-    results = [CheckResult(Reading(), Reading(), error=e, real=r or None, avatar=a or None) if e else next(checked) for r, a, e in items]
+    results = checker.check_items(items, progress=len(items) > 20 and not json)
     for r in results: print(dumps(r.to_json()) if json else str(r))
     if report is not None: write_report(results, report)
     n_err, n_anomalies = sum(r.error is not None for r in results), sum(bool(r.anomaly) for r in results)
@@ -490,7 +430,8 @@ def check_streams(real:Path|None, avatar:Path|None, pairs:Path|None, *,
     if not fps > 0: raise CommandError(f"--fps {fps}: must be a positive number")
     if report is not None: _writable(report, '--report', VIDEO_REPORTS)
     if plot is not None: _writable(plot, '--plot', PLOT_SUFFIXES)
-    from avatar_anomaly.live import VideoError, probe_video, camera_frames, check_live, live_text
+    from avatar_anomaly.live import check_live, live_text
+    from avatar_anomaly.video import VideoError, probe_video, camera_frames
     from avatar_anomaly.check import AnomalyChecker, detector_card
     for v in video:
         if not v.exists(): raise VideoError(f"{v}: no such file or folder")
@@ -554,91 +495,6 @@ def cmd_demo(out:Path=Path('avatar_anomaly_demo.png'), # figure file
     print(f"figure: {out}")
     return 0
 
-# %% ../nbs/90_cli.ipynb #9eb5524d
-def port_in_use(port:int) -> bool:
-    "Whether something listens on 127.0.0.1:`port` (or may not be bound there)"
-    import socket
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try: s.bind(('127.0.0.1', port))
-        except OSError: return True
-    return False
-
-def free_port() -> int:
-    "A port on 127.0.0.1 that nothing listens on now"
-    import socket
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-def voila_command(app:Path, # the notebook to serve
-                  port:int): # on 127.0.0.1
-    "The command line that serves `app` with Voilà on 127.0.0.1:`port` (and no other port)"
-    return [sys.executable, '-m', 'voila', '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1', '--Voila.port_retries=0',
-            '--VoilaExecutor.timeout=300', '--VoilaConfiguration.show_tracebacks=True', str(app)]
-
-def wait_for_port(port:int, proc, timeout:float=120) -> bool:
-    "True once something listens on 127.0.0.1:`port`; False when `proc` ended or `timeout` seconds passed first"
-    import socket, time
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and proc.poll() is None:
-        try:
-            with socket.create_connection(('127.0.0.1', port), timeout=1): return True
-        except OSError: time.sleep(0.1)
-    return False
-
-def stop_server(proc):
-    "End a server started in a session of its own: SIGTERM to its process group, SIGKILL after 10 s"
-    import signal, subprocess
-    if proc.poll() is not None: return
-    kill = (lambda sig: os.killpg(proc.pid, sig)) if hasattr(os, 'killpg') else proc.send_signal   # Windows: no process groups
-    kill(signal.SIGTERM)
-    try: proc.wait(10)
-    except subprocess.TimeoutExpired: kill(getattr(signal, 'SIGKILL', signal.SIGTERM)); proc.wait()
-
-def _interrupt(signum, frame): raise KeyboardInterrupt   # SIGTERM stops the command as Ctrl-C does
-
-def check_port(port:int|None): # `--port` (None: a free one will be taken)
-    "Refuse a port out of range or in use, before a server starts"
-    if port is not None and not 0 < port < 65536: raise CommandError(f"--port {port}: a port is a number from 1 to 65535")
-    if port is not None and port_in_use(port): raise CommandError(f"--port {port}: that port is in use")
-
-def serve_app(name:str, # the app: 'label' or 'check' (see `avatar_anomaly.widgets.app_notebook`)
-              config:dict, # its arguments: written to a JSON file that the environment variable `env_var` names
-              env_var:str, # `LABEL_APP_ENV` or `CHECK_APP_ENV`
-              port:int|None=None, # on 127.0.0.1 (default: a free one)
-              banner:str=''): # printed once the server is up, before the address
-    "Serve one of the package's app notebooks with Voilà on 127.0.0.1 until Ctrl-C (or SIGTERM); a server that does not start or dies is a `CommandError`"
-    import json, shutil, signal, subprocess, tempfile
-    from importlib.resources import as_file
-    from avatar_anomaly.widgets import app_notebook
-    work = Path(tempfile.mkdtemp(prefix=f'avatar_anomaly_{name}_'))
-    sigs = (signal.SIGINT, signal.SIGTERM)   # SIGINT too: a shell may start us with Ctrl-C ignored (background jobs)
-    try: old = [signal.signal(s, _interrupt) for s in sigs]
-    except ValueError: old = None   # not the main thread: the signals keep their handlers
-    try:
-        (work/'app.json').write_text(json.dumps(config))
-        port = port or free_port()
-        with as_file(app_notebook(name)) as app, open(work/'voila.log', 'wb') as log:
-            proc = subprocess.Popen(voila_command(app, port), env={**os.environ, env_var: str(work/'app.json')}, cwd=work,
-                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=hasattr(os, 'killpg'))
-            try:
-                if not wait_for_port(port, proc):
-                    print((work/'voila.log').read_text(errors='replace')[-3000:], file=sys.stderr)
-                    raise CommandError(f"the Voilà server did not start on port {port} (its log is above)")
-                if banner: print(banner)
-                print(f"open http://127.0.0.1:{port}/ in a browser; Ctrl-C stops the server", flush=True)
-                try: status = proc.wait()
-                except KeyboardInterrupt: status = 0
-                if status:
-                    print((work/'voila.log').read_text(errors='replace')[-3000:], file=sys.stderr)
-                    raise CommandError(f"the Voilà server stopped with exit status {status} (its log is above)")
-            finally: stop_server(proc)
-    finally:
-        if old is not None:
-            for sig, h in zip(sigs, old): signal.signal(sig, h)
-        shutil.rmtree(work, ignore_errors=True)
-
 # %% ../nbs/90_cli.ipynb #62ec1554
 @command(exits="0 the server was stopped (Ctrl-C); 2 trouble: no avatars there, a port in use, Voilà missing, or a server that "
                "did not start")
@@ -654,9 +510,9 @@ def cmd_label(avatar_dir:Path, # avatars: a folder written by `stylize`, or any 
     import importlib.util
     if not avatar_dir.is_dir(): raise FileNotFoundError(f"{avatar_dir}: no such folder")
     if photos is not None and not photos.is_dir(): raise FileNotFoundError(f"--photos {photos}: no such folder")
+    from avatar_anomaly.serve import check_port, serve_app
     check_port(port)
-    from avatar_anomaly.labeling import QUEUES, LabelStore, check_annotator, default_store, label_items
-    from avatar_anomaly.widgets import LABEL_APP_ENV
+    from avatar_anomaly.labeling import QUEUES, LABEL_APP_ENV, LabelStore, check_annotator, default_store, label_items
     store = store or default_store(avatar_dir)
     if not store.parent.is_dir(): raise CommandError(f"--store {store}: no folder {store.parent}")
     if store.exists() and not store.is_file() or not os.access(store if store.exists() else store.parent, os.W_OK):
@@ -682,6 +538,7 @@ def cmd_app(*, port:int=None, # port on 127.0.0.1 (default: a free one)
            ) -> int:
     "Check pairs in the browser: pick or upload a real face and its avatar (two images or two short videos); see both faces, both emotions, the verdict and a video's timeline (served on localhost with Voilà)"
     import importlib.util, math
+    from avatar_anomaly.serve import check_port, serve_app
     check_port(port)
     if not (max_seconds > 0 and math.isfinite(max_seconds)): raise CommandError(f"--max-seconds {max_seconds}: a number of seconds above 0")
     if importlib.util.find_spec('voila') is None: raise ImportError("the app command needs voila: pip install 'avatar-anomaly[app]'")

@@ -6,7 +6,7 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #6821b8f8
 from __future__ import annotations
-import hashlib, os, sys, warnings
+import hashlib, io, os, sys, warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +19,9 @@ __all__ = ['EMOTIONS', 'RAFDB', 'FER2013', 'FER2013_FOLDERS', 'AFFECTNET7', 'AFF
            'FERPLUS_COLUMNS', 'TABLE_COLUMNS', 'IMAGE_EXTS', 'SPLIT_NAMES', 'GRAY_MODES', 'AvatarAnomalyError',
            'InputError', 'DataNotFoundError', 'data_root', 'data_required', 'dataset_path', 'cache_dir',
            'UnknownLabelError', 'LabelMap', 'ferplus_majority', 'emotion_table', 'is_image_file', 'read_folder_tree',
-           'write_image', 'read_rafdb', 'write_atomic', 'read_fer2013_csv', 'read_fer2013_folders', 'read_dataset',
-           'ImageError', 'pil_to_array', 'load_image', 'as_pil', 'image_size', 'map_report', 'check_images',
-           'usable_rows', 'summarise_dataset']
+           'image_files', 'write_image', 'read_rafdb', 'write_atomic', 'read_fer2013_csv', 'read_fer2013_folders',
+           'read_dataset', 'ImageError', 'pil_to_array', 'load_image', 'as_pil', 'image_size', 'image_png', 'png_bytes',
+           'map_report', 'check_images', 'usable_rows', 'summarise_dataset']
 
 # %% ../nbs/00_data.ipynb #ffa67354
 class AvatarAnomalyError(Exception):
@@ -165,6 +165,27 @@ def read_folder_tree(root, # folder with `<split>/<label>/<image>`
             for p in sorted(root.glob('*/*/*')) if is_image_file(p)]
     if not rows: raise DataNotFoundError(f"{root}: no images in a <split>/<label>/<image> layout")
     return emotion_table(rows)
+
+def _walk(folder:Path, files:list, problems:list, seen:set):
+    "Add the images under `folder` to `files`, and `(path, error)` to `problems` for what cannot be listed or followed"
+    real = os.path.realpath(folder)
+    if real in seen: return problems.append((str(folder), 'symbolic link loop: not followed'))
+    seen = seen | {real}
+    try: entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as e: return problems.append((str(folder), f"cannot list the folder: {e.strerror.lower()}"))
+    for e in entries:
+        p = Path(e.path)
+        if e.is_symlink() and not p.exists(): problems.append((str(p), 'broken symbolic link'))
+        elif e.is_dir(): _walk(p, files, problems, seen)
+        elif is_image_file(p): files.append(p)
+
+def image_files(paths:list) -> tuple:
+    "`(files, problems)`: the files in `paths` with folders expanded (recursively, sorted) to the images inside, and `(path, error)` for what could not be listed"
+    files, problems = [], []
+    for p in map(Path, paths):
+        if p.is_dir(): _walk(p, files, problems, set())
+        else: files.append(p)
+    return files, problems
 
 # %% ../nbs/00_data.ipynb #924c0e09
 def write_image(path, # where to write; the suffix picks the format
@@ -322,6 +343,23 @@ def as_pil(img, # a PIL image, a uint8 array, or an image file
 def image_size(path) -> tuple:
     "`(width, height)` of an image file as stored, from its header (nothing decoded)"
     with Image.open(path) as im: return im.size
+
+# %% ../nbs/00_data.ipynb #db43d3f0
+def image_png(img) -> bytes:
+    "A PIL image (or a matplotlib figure, closed after) as PNG bytes"
+    buf = io.BytesIO()
+    if isinstance(img, Image.Image): img.save(buf, format='PNG')
+    else:
+        import matplotlib.pyplot as plt
+        img.savefig(buf, format='png', dpi=80); plt.close(img)
+    return buf.getvalue()
+
+def png_bytes(path, # an image file
+              max_side:int=640): # shrink larger images while decoding
+    "The image as PNG bytes, or None when it cannot be read"
+    try: im = as_pil(path, 'auto', max_side)
+    except (OSError, ValueError): return None
+    return image_png(im)
 
 # %% ../nbs/00_data.ipynb #4db89734
 def map_report(f, # function applied to each item

@@ -6,22 +6,24 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/labeling.html.md"""
 
 # %% ../nbs/04_labeling.ipynb #209e4ba7
 from __future__ import annotations
-import hashlib, json, os, time, warnings, zlib
+import functools, hashlib, html, json, os, time, warnings, zlib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 from fastcore.basics import patch
+import ipywidgets as W
 import numpy as np
 import pandas as pd
-from .data import EMOTIONS, InputError, DataNotFoundError, UnknownLabelError, emotion_table, is_image_file, read_dataset
+from .data import EMOTIONS, InputError, DataNotFoundError, UnknownLabelError, emotion_table, is_image_file, read_dataset, png_bytes
 from .avatars import PAIR_COLUMNS, avatar_table
 
 # %% auto #0
 __all__ = ['NOT_EMOTIONS', 'LABELS', 'ACTIONS', 'KEYS', 'EVENT_KEYS', 'EVENTS', 'ITEM_COLUMNS', 'QUEUES', 'LABEL_COLUMNS',
-           'key_of', 'file_hash', 'check_annotator', 'make_event', 'parse_event', 'append_line', 'replay', 'LabelStore',
-           'label_items', 'default_store', 'Labeler', 'label_table', 'labelled_pairs', 'cohen_kappa', 'fleiss_kappa',
-           'answers_wide', 'per_class_agreement', 'agreement', 'consensus', 'disagreements']
+           'LABEL_APP_ENV', 'key_of', 'file_hash', 'check_annotator', 'make_event', 'parse_event', 'append_line',
+           'replay', 'LabelStore', 'label_items', 'default_store', 'Labeler', 'label_table', 'labelled_pairs',
+           'cohen_kappa', 'fleiss_kappa', 'answers_wide', 'per_class_agreement', 'agreement', 'consensus',
+           'disagreements', 'key_catcher', 'progress_text', 'LabelingTool', 'label_tool', 'label_app']
 
 # %% ../nbs/04_labeling.ipynb #e4786a7f
 NOT_EMOTIONS = ('not_a_face', 'unsure')   # answers that are no emotion: the row is flagged
@@ -429,3 +431,147 @@ def disagreements(table:pd.DataFrame, # a label table
     out.insert(1, 'path', out.item.map(table.drop_duplicates('item').set_index('item').path))
     out.columns.name = None
     return out.sort_values(['answers', 'item'], ascending=[False, True], ignore_index=True)
+
+# %% ../nbs/04_labeling.ipynb #b009cc83
+LABEL_APP_ENV = 'AVATAR_ANOMALY_LABEL_APP'   # names the JSON file of `label_tool` arguments that the app notebook reads
+
+_KEYS_JS = """
+function render({ model, el }) {
+  el.classList.add('aa-keys');
+  let root = null, tries = 0;
+  const connect = () => {               // the tool's box, once the view is on the page
+    root = el.closest('.aa-labeling');
+    if (!root) { if (tries++ < 600) requestAnimationFrame(connect); return; }
+    root.tabIndex = 0;
+    root.setAttribute('data-lm-suppress-shortcuts', 'true');   // JupyterLab: no notebook shortcuts inside the tool
+    root.addEventListener('mousedown', (e) => {
+      if (!e.target.closest('button, select, input, textarea')) root.focus({ preventScroll: true });
+    });
+  };
+  const onKey = (e) => {
+    if (e.repeat || e.ctrlKey || e.metaKey || e.altKey || e.aaHandled) return;
+    const t = e.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    if (model.get('scope') !== 'page' && !(root && root.contains(t))) return;
+    if (!model.get('accept').includes(e.key)) return;
+    e.aaHandled = true;                 // one message even when the tool is shown twice
+    e.preventDefault();
+    model.send({ key: e.key, item: model.get('item') });
+  };
+  document.addEventListener('keydown', onKey);
+  connect();
+  return () => document.removeEventListener('keydown', onKey);
+}
+export default { render };
+"""
+
+@functools.cache
+def key_catcher():
+    "The `KeyCatcher` widget class: sends `{key, item}` for each accepted key press (anywidget is imported when first needed)"
+    try: import anywidget, traitlets
+    except ImportError as e: raise ImportError("the labelling tool's keys need anywidget: pip install 'avatar-anomaly[label]'") from e
+    class KeyCatcher(anywidget.AnyWidget):
+        "Sends the keys pressed in the tool (`scope='tool'`) or anywhere on the page (`'page'`) to Python, with the item shown"
+        _esm = _KEYS_JS
+        accept = traitlets.List(traitlets.Unicode()).tag(sync=True)   # the keys to send
+        item = traitlets.Unicode('').tag(sync=True)                  # the item shown, sent with each key
+        scope = traitlets.Unicode('tool').tag(sync=True)
+    return KeyCatcher
+
+def progress_text(p:dict # `Labeler.progress()`
+                 ) -> tuple:
+    "Two lines: how many are labelled (and skipped), and the count of each answer given"
+    counts = ' · '.join(f"{l.replace('_', ' ')} {n}" for l, n in p['counts'].items() if n)
+    return f"{p['labelled']} of {p['total']} labelled" + (f", {p['skipped']} skipped" if p['skipped'] else ''), counts
+
+# %% ../nbs/04_labeling.ipynb #fb2f7981
+class LabelingTool:
+    "Label avatars by hand: the avatar, its photo (or not: blind), a button and a key per answer; a thin view over a `Labeler`"
+    def __init__(self, labeler:Labeler, # the tool's logic and log
+                 size:int=320, # side of the avatar on screen, in pixels
+                 scope:str='tool', # where keys count: 'tool' (the focus in the tool: a notebook) or 'page' (an app)
+                 blind:bool=True): # hide the source photo at first
+        self.lab = labeler
+        box = lambda s: W.Layout(width=f'{s}px', height=f'{s}px', object_fit='contain', border='1px solid #ddd')
+        self.avatar, self.photo = W.Image(format='png', layout=box(size)), W.Image(format='png', layout=box(size*2//3))
+        self.avatar.add_class('aa-avatar'); self.photo.add_class('aa-photo')
+        self.title, self.progress, self.counts, self.status = W.HTML(), W.HTML(), W.HTML(), W.HTML()
+        self.bar = W.IntProgress(min=0, max=len(labeler.items), layout=W.Layout(width=f'{size}px'))
+        self.blind = W.ToggleButton(value=blind, description='blind', icon='eye-slash', tooltip='hide the source photo (against anchoring)')
+        self.blind.add_class('aa-blind')
+        self.first = W.Dropdown(options=[(f'{q} first', q) for q in QUEUES], value=labeler.first, description='queue')
+        self.buttons = {a: self._button(a) for a in ACTIONS}
+        self.keys = key_catcher()(accept=list(KEYS), scope=scope)
+        self.keys.on_msg(self._on_msg)
+        self.blind.observe(lambda _: self.refresh(), 'value')
+        self.first.observe(self._on_first, 'value')
+        self.widget = W.VBox([self.title, W.HBox([self.avatar, self.photo]), W.HBox([self.buttons[a] for a in LABELS[:7]]),
+                              W.HBox([self.buttons[a] for a in (*LABELS[7:], 'skip', 'undo')]), W.HBox([self.bar, self.progress]), self.counts,
+                              self.status, W.HBox([self.blind, self.first]), self.keys])
+        self.widget.add_class('aa-labeling')
+        self.refresh()
+
+    def _button(self, a:str) -> W.Button:
+        "The button of action `a`, its key on it"
+        b = W.Button(description=f"{a.replace('_', ' ')} ({key_of(a)})", tooltip=f"key {key_of(a)}", layout=W.Layout(width='auto'),
+                     button_style='warning' if a in LABELS[7:] else '')
+        b.add_class(f'aa-{a}')
+        b.on_click(lambda _: self.act(a))
+        return b
+
+    def act(self, action:str, item:str|None=None):
+        "Do `action` (see `Labeler.do`) and show the result"
+        self.lab.do(action, item)
+        self.refresh()
+
+    def _on_msg(self, widget, content, buffers):
+        if isinstance(content, dict) and 'key' in content: self.lab.press(str(content['key']), content.get('item') or None)
+        self.refresh()
+
+    def _on_first(self, change):
+        self.lab.first = change.new
+        self.refresh()
+
+    def refresh(self):
+        "Show the current item, the progress and the last message"
+        r, p = self.lab.row, self.lab.progress()
+        self.keys.item = '' if r is None else r.item
+        av = None if r is None else png_bytes(r.path)
+        ph = None if r is None or not r.photo or self.blind.value else png_bytes(r.photo)
+        self.avatar.value, self.photo.value = av or b'', ph or b''
+        self.avatar.layout.visibility = 'visible' if av else 'hidden'
+        self.photo.layout.display = None if ph else 'none'
+        self.title.value = (f"<b>All {p['total']} avatars are labelled</b> (undo takes back the last answer)" if r is None else
+                            f"<b class='aa-item'>avatar {self.lab.number(r.item)} of {p['total']}"
+                            f"{'' if self.blind.value else ': ' + html.escape(r.item)}</b>"   # blind: not even the path (it may name the photo's label)
+                            + ('' if av else ' — this file cannot be read: answer "not a face" or skip'))
+        for a in (*LABELS, 'skip'): self.buttons[a].disabled = r is None
+        self.bar.value = p['labelled']
+        head, counts = progress_text(p)
+        self.progress.value, self.counts.value = f"<span class='aa-progress'>{head}</span>", f"<span class='aa-counts'>{counts}</span>"
+        self.status.value = f"<span class='aa-status'>{html.escape(self.lab.message)}</span>"
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+# %% ../nbs/04_labeling.ipynb #7a796458
+def label_tool(avatar_dir, # avatars: a folder written by `generate_avatars`, or any folder of images
+               annotator:str, # who labels
+               store=None, # the log (default: `default_store(avatar_dir)`)
+               photos=None, # the source photos of a folder without a manifest (see `label_items`)
+               first:str='unlabelled', # which avatars come first: 'unlabelled' or 'disagreements'
+               blind:bool=True, # hide the source photo at first
+               scope:str='tool', # where keys count: 'tool' or 'page'
+               size:int=320, # side of the avatar on screen
+               debounce:float=0.3): # seconds in which the same action again is ignored
+    "The labelling tool on the avatars of a folder"
+    lab = Labeler(store or default_store(avatar_dir), label_items(avatar_dir, photos), annotator, first, debounce)
+    return LabelingTool(lab, size, scope, blind)
+
+def label_app(config=None # a JSON file of `label_tool` arguments (default: the file `$AVATAR_ANOMALY_LABEL_APP` names)
+             ) -> LabelingTool:
+    "The tool as the app shows it: arguments from a JSON file, keys anywhere on the page"
+    f = config or os.environ.get(LABEL_APP_ENV)
+    if not f: raise InputError(f"no app configuration: set {LABEL_APP_ENV} to a JSON file of label_tool's arguments")
+    return label_tool(**{**json.loads(Path(f).read_text()), 'scope': 'page'})

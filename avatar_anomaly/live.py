@@ -7,30 +7,28 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/live.html.md"""
 
 # %% ../nbs/09_live.ipynb #9aa75c37
 from __future__ import annotations
-import csv, json, math, re, sys, time
+import csv, json, sys, time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 
-import av
-from av.video.reformatter import VideoReformatter
 import numpy as np
 import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
-from .data import EMOTIONS, InputError, ImageError, as_pil, is_image_file
+from .data import EMOTIONS, InputError, as_pil
 from .faces import FaceCropper
 from .weights import read_card
+from .video import VideoError, frames_from, face_frames, write_video, probe_video
 from .predict import Reading
 from .check import AnomalyChecker, PairResult
 
 # %% auto #0
-__all__ = ['LIVE_CARD', 'LIVE_KNOBS', 'REPORT_SUFFIXES', 'live_settings', 'VideoError', 'probe_video', 'video_frames',
-           'write_video', 'face_frames', 'camera_frames', 'folder_frames', 'frames_from', 'pair_frames', 'thumb',
-           'FaceTrack', 'Smoother', 'Persistence', 'StageTimer', 'LiveResult', 'read_sides', 'smoothed', 'side_reading',
-           'read_stream', 'judge_stream', 'check_stream', 'LiveReport', 'read_report', 'anomaly_spans', 'LiveSummary',
-           'plot_timeline', 'live_text', 'check_live']
+__all__ = ['LIVE_CARD', 'LIVE_KNOBS', 'REPORT_SUFFIXES', 'live_settings', 'pair_frames', 'thumb', 'FaceTrack', 'Smoother',
+           'Persistence', 'StageTimer', 'LiveResult', 'read_sides', 'smoothed', 'side_reading', 'read_stream',
+           'judge_stream', 'check_stream', 'LiveReport', 'read_report', 'anomaly_spans', 'LiveSummary', 'plot_timeline',
+           'live_text', 'check_live']
 
 # %% ../nbs/09_live.ipynb #6bf9d653
 LIVE_CARD = 'live'   # the chosen live settings, how they were chosen, and measured speeds
@@ -53,141 +51,6 @@ def live_settings(**overrides) -> dict:
     problems = [p for k, v in s.items() if (p := _bad_setting(k, v))]
     if problems: raise InputError('; '.join(problems))
     return s
-
-# %% ../nbs/09_live.ipynb #ec32743f
-class VideoError(ImageError):
-    "A video, camera or frame folder that cannot be read (the message names it and says why)"
-
-def _open_video(path):
-    "An open PyAV container of `path` with a video stream, or a `VideoError`"
-    path = Path(path)
-    if not path.exists(): raise VideoError(f"{path}: no such file")
-    if path.is_dir(): raise VideoError(f"{path}: a folder, not a video file")
-    try: c = av.open(str(path))
-    except (av.error.FFmpegError, ValueError, UnicodeDecodeError) as e: raise VideoError(f"{path}: not a video ({e})") from None
-    if not c.streams.video:
-        c.close(); raise VideoError(f"{path}: no video stream in the file")
-    return c
-
-def probe_video(path) -> dict:
-    "`frames` (None if the file does not say), `fps`, `width`, `height`, `duration` of a video whose first frame decodes"
-    with _open_video(path) as c:
-        s = c.streams.video[0]
-        try: first = next(c.decode(s), None)
-        except av.error.FFmpegError as e: raise VideoError(f"{path}: cannot decode the first frame ({e})") from None
-        if first is None: raise VideoError(f"{path}: no frame could be decoded")
-        fps = float(s.average_rate) if s.average_rate else None
-        duration = float(s.duration*s.time_base) if s.duration else c.duration/1e6 if c.duration else None
-        return dict(path=str(path), frames=s.frames or (round(duration*fps) if duration and fps else None), fps=fps,
-                    width=first.width, height=first.height, duration=duration)
-
-def video_frames(path, # video file
-                 size:tuple|None=None): # (width, height) to scale the frames to (default: as stored)
-    "`(seconds, RGB PIL image)` for each frame of a video, in one sequential pass, timestamps from pts"
-    c, n = None, 0
-    try:
-        c = _open_video(path)
-        s = c.streams.video[0]
-        rgb = VideoReformatter()   # one converter for the whole video: `frame.to_image()` sets one up per frame, 5-9× slower
-        for frame in c.decode(s):   # FFmpeg's own threads: no faster here (decoding is a small share), slower on a busy machine
-            t = frame.time if frame.time is not None else n/float(s.average_rate or 25)
-            w, h = size or (None, None)
-            yield float(t), Image.fromarray(rgb.reformat(frame, format='rgb24', width=w, height=h).to_ndarray())
-            n += 1
-    except av.error.FFmpegError as e: raise VideoError(f"{path}: cannot decode frame {n} ({e})") from None
-    finally:
-        if c is not None: c.close()
-
-# %% ../nbs/09_live.ipynb #abedfe06
-def write_video(path, # output file (.mp4, .mkv, .avi, ...)
-                frames, # PIL images or uint8 H×W×3 arrays, all of one even size
-                fps:int=25, # frames per second
-                codec:str='libx264', # any encoder of PyAV's FFmpeg
-                crf:int=23): # libx264 quality (lower: better, bigger)
-    "Encode `frames` into a video file; returns its path"
-    path, s = Path(path), None
-    with av.open(str(path), 'w') as c:
-        for im in frames:
-            a = np.asarray(im.convert('RGB') if isinstance(im, Image.Image) else im, np.uint8)
-            if s is None:
-                s = c.add_stream(codec, rate=fps)
-                s.width, s.height, s.pix_fmt = a.shape[1], a.shape[0], 'yuv420p'
-                if codec == 'libx264': s.options = dict(crf=str(crf), preset='veryfast')
-            for p in s.encode(av.VideoFrame.from_ndarray(a, format='rgb24')): c.mux(p)
-        if s is None: raise InputError(f"{path}: no frames to write")
-        for p in s.encode(): c.mux(p)
-    return path
-
-def face_frames(faces:list, # `(face image, number of frames)` in order: each face is shown for that many frames
-                size:tuple=(640, 480), # frame (width, height)
-                face_side:int|None=None, # the face's side in the frame (default: 5/8 of the height)
-                drift:float=0.03, # how far the face drifts, as a fraction of the frame width (a slow sine)
-                background=(96, 112, 128)): # RGB of the plain background
-    "RGB frames (a generator) of face images on a plain background, drifting slowly: a stand-in for a webcam video"
-    w, h = size
-    side = face_side or round(h*5/8)
-    n, resized = 0, {}
-    for img, count in faces:
-        face = resized.setdefault(id(img), as_pil(img).convert('RGB').resize((side, side), Image.Resampling.BICUBIC))
-        for _ in range(count):
-            frame = Image.new('RGB', size, background)
-            dx = round(drift*w*math.sin(2*math.pi*n/100))
-            frame.paste(face, ((w - side)//2 + dx, (h - side)//2))
-            yield frame
-            n += 1
-
-# %% ../nbs/09_live.ipynb #e4421fdd
-def camera_frames(source, # camera index (0, 1, ...) or a URL or file OpenCV can open
-                  max_frames:int|None=None): # stop after this many frames (default: when the stream ends)
-    "`(seconds, RGB PIL image)` from a camera or stream through OpenCV; the capture is released at the end"
-    import cv2
-    cap = cv2.VideoCapture(source)
-    try:
-        if not cap.isOpened(): raise VideoError(f"camera {source}: cannot be opened")
-        t0, n, live = time.monotonic(), 0, isinstance(source, int)
-        while max_frames is None or n < max_frames:
-            ok, bgr = cap.read()
-            if not ok: break
-            ms = 0. if live else cap.get(cv2.CAP_PROP_POS_MSEC)   # a stream's own clock; some URLs do not keep one
-            t = ms/1000 if ms > 0 or (n == 0 and not live) else time.monotonic() - t0
-            yield t, Image.fromarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-            n += 1
-    finally: cap.release()
-
-def _frame_number(p:Path) -> int|None:
-    "The last number in a file's name (None: there is none)"
-    nums = re.findall(r'\d+', p.stem)
-    return int(nums[-1]) if nums else None
-
-def folder_frames(folder, # folder of numbered frame images
-                  fps:float=25., # frame rate: frame n is at (n - first number)/fps seconds
-                  problems:list|None=None): # gets `(file, error)` for each file skipped
-    "`(seconds, RGB PIL image)` of numbered frames in a folder, in number order"
-    folder = Path(folder)
-    if not folder.is_dir(): raise VideoError(f"{folder}: no such folder of frames")
-    problems = [] if problems is None else problems
-    numbered = {}
-    for f in sorted(p for p in folder.iterdir() if is_image_file(p)):
-        n = _frame_number(f)
-        if n is None: problems.append((str(f), 'no frame number in the name'))
-        elif n in numbered: problems.append((str(f), f"frame number {n} again (also {numbered[n].name})"))
-        else: numbered[n] = f
-    if not numbered: raise VideoError(f"{folder}: no numbered frame images")
-    first = min(numbered)
-    for n in sorted(numbered):
-        try: img = as_pil(numbered[n]).convert('RGB')
-        except (ImageError, OSError) as e: problems.append((str(numbered[n]), str(e))); continue
-        yield (n - first)/fps, img
-
-def frames_from(source, # video file, folder of frames, camera index, URL, or an iterable of (seconds, frame)
-                fps:float=25., # frame rate of a folder of frames
-                problems:list|None=None): # gets a folder's skipped files
-    "The `(seconds, frame)` stream of any source"
-    if isinstance(source, int) or isinstance(source, str) and (source.isdigit() or '://' in source):
-        return camera_frames(int(source) if isinstance(source, str) and source.isdigit() else source)
-    if isinstance(source, (str, Path)):
-        return folder_frames(source, fps, problems) if Path(source).is_dir() else video_frames(source)
-    return iter(source)
 
 # %% ../nbs/09_live.ipynb #07eee549
 def pair_frames(real, # iterable of (seconds, frame): the clock

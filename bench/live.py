@@ -33,8 +33,8 @@ from PIL import Image
 from avatar_anomaly.data import EMOTIONS, dataset_path, read_dataset
 from avatar_anomaly.weights import read_card, update_card
 from avatar_anomaly.check import AnomalyChecker
-from avatar_anomaly.live import (LIVE_CARD, StageTimer, check_live, face_frames, judge_stream, live_settings, live_text, read_stream,
-                                 video_frames, write_video)
+from avatar_anomaly.live import LIVE_CARD, StageTimer, check_live, judge_stream, live_settings, live_text, read_stream
+from avatar_anomaly.video import face_frames, video_frames, write_video
 
 HAPPY, SAD = 'happy/subj17_1721b08.jpg', 'sad/subj17_1721c16.jpg'   # taiwan_faces test photos the shipped reader reads right
 

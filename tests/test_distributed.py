@@ -4,7 +4,7 @@ on a dataset the test writes; Accelerate must see both processes, and only proce
 import json, os, subprocess, sys
 import pytest
 from avatar_anomaly.data import EMOTIONS, write_image
-from avatar_anomaly.cli import free_port
+from avatar_anomaly.serve import free_port
 
 @pytest.fixture(scope='module')
 def tiny(tmp_path_factory):

@@ -3,8 +3,8 @@ import json, os, subprocess, sys, textwrap
 import psutil, pytest
 from PIL import Image
 from conftest import require_dataset
-from avatar_anomaly.live import (VideoError, check_live, check_stream, face_frames, live_settings, probe_video, read_report,
-                                 video_frames, write_video)
+from avatar_anomaly.live import check_live, check_stream, live_settings, read_report
+from avatar_anomaly.video import VideoError, face_frames, probe_video, video_frames, write_video
 
 @pytest.fixture(scope='module')
 def faces():
@@ -79,7 +79,8 @@ MEMORY = textwrap.dedent('''
     import json, resource, sys, psutil, torch
     from PIL import Image
     from avatar_anomaly.check import AnomalyChecker
-    from avatar_anomaly.live import check_live, face_frames, write_video, StageTimer, LiveReport, LiveSummary, check_stream, video_frames
+    from avatar_anomaly.live import check_live, StageTimer, LiveReport, LiveSummary, check_stream
+    from avatar_anomaly.video import face_frames, write_video, video_frames
     torch.manual_seed(0); torch.set_num_threads(1)
     face, out = Image.open(sys.argv[1]), sys.argv[2]
     vid = write_video(out + '/long.mp4', face_frames([(face, 5000)], size=(128, 96), drift=0), fps=25)
