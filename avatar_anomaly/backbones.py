@@ -6,10 +6,8 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/backbones.html.md"""
 
 # %% ../nbs/01_backbones.ipynb #ba5b0a15
 from __future__ import annotations
-import time, warnings
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, asdict, replace
-from functools import partial
+import warnings
+from dataclasses import dataclass, asdict
 from pathlib import Path
 
 import numpy as np
@@ -18,25 +16,16 @@ import torch
 import torch.nn as nn
 import timm
 from timm.models import register_model, build_model_with_cfg, generate_default_cfgs
-from fastai.vision.all import (Learner, Callback, CrossEntropyLossFlat, LabelSmoothingCrossEntropyFlat, OptimWrapper, Adam,
-                               ParamScheduler, SchedCos, MixUp, CSVLogger, accuracy, BalancedAccuracy, F1Score, params,
-                               imagenet_stats, trainable_params)
-from fastai.callback.channelslast import ChannelsLast
-from fastai.callback.progress import ProgressCallback
-from fastai.distributed import DistributedTrainer, DistributedDL, num_distrib, rank_distrib
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, recall_score, confusion_matrix
 from .data import EMOTIONS, load_image, usable_rows
-from .dls import GRAY_STATS, emotion_dls, valid_aug
+from .augment import GRAY_STATS, IMAGENET_STATS, valid_aug
 from .weights import (WeightsUnavailableError, CheckpointMismatchError, hub_reachable, write_model_files,
-                                    read_model_card, fill_model, local_weights, main_process)
+                                    read_model_card, fill_model)
 
 # %% auto #0
-__all__ = ['default_cfgs', 'PRESETS', 'RECIPES', 'EMOTIONNET_FORMAT', 'SCRATCH_AUG', 'STUDY_TABLE2', 'conv_bn_relu', 'FerNet',
-           'fernet_s', 'FCHead', 'EmotionNet', 'body_head_splitter', 'Preset', 'create_body', 'create_model', 'Recipe',
-           'CPUAutocast', 'make_learner', 'emotion_learner', 'cpu_has_bf16', 'fit_recipe', 'preset_of', 'save_model',
-           'load_emotion_net', 'csv_logger', 'timed_fit', 'training_card', 'CpuSafeDistributedDL',
-           'DataParallelTrainer', 'data_parallel', 'train_emotion_model', 'to_batch', 'predict_proba', 'batch_proba',
-           'Evaluation', 'evaluate', 'study_splits', 'study_row', 'run_table2']
+__all__ = ['default_cfgs', 'PRESETS', 'EMOTIONNET_FORMAT', 'conv_bn_relu', 'FerNet', 'fernet_s', 'FCHead', 'EmotionNet',
+           'body_head_splitter', 'Preset', 'create_body', 'create_model', 'preset_of', 'save_model', 'load_emotion_net',
+           'to_batch', 'predict_proba', 'batch_proba', 'Evaluation', 'evaluate']
 
 # %% ../nbs/01_backbones.ipynb #e1f69e69
 def conv_bn_relu(c_in:int, c_out:int) -> list:
@@ -110,7 +99,7 @@ class EmotionNet(nn.Module):
 
 def body_head_splitter(model:EmotionNet) -> list:
     "Parameter groups for discriminative learning rates: backbone, head"
-    return [params(model.body), params(model.head)]
+    return [list(model.body.parameters()), list(model.head.parameters())]
 
 # %% ../nbs/01_backbones.ipynb #a574c2b4
 @dataclass
@@ -123,8 +112,8 @@ class Preset:
     drop:float=0.3 # dropout before the last Linear
     recipe:str='study' # training recipe name in `RECIPES`
     pretrained:bool=True # the study fine-tunes ImageNet weights
-    mean:tuple=tuple(imagenet_stats[0]) # input normalisation
-    std:tuple=tuple(imagenet_stats[1])
+    mean:tuple=tuple(IMAGENET_STATS[0]) # input normalisation
+    std:tuple=tuple(IMAGENET_STATS[1])
 
     @property
     def mode(self) -> str:
@@ -176,91 +165,6 @@ def create_model(preset:str|Preset, # a `PRESETS` name or a `Preset`
     n_features = getattr(body, 'head_hidden_size', None) or body.num_features  # what a num_classes=0 timm model returns
     return EmotionNet(body, FCHead(n_features, n_out, p.hidden, p.drop))
 
-# %% ../nbs/01_backbones.ipynb #dfc42484
-@dataclass
-class Recipe:
-    "How to train: optimiser, learning rate, schedule and loss"
-    opt:str='adam' # 'adam' or 'sgd' (Nesterov momentum 0.9)
-    lr:float=1e-5 # peak learning rate
-    wd:float=0. # weight decay
-    schedule:str='cosine' # 'cosine' (anneal from `lr` to `lr_min`) or 'one_cycle'
-    lr_min:float=0. # final learning rate of the cosine schedule
-    pct_start:float=0.2 # warm-up fraction of the one-cycle schedule
-    label_smoothing:float=0. # label smoothing of the cross-entropy
-    mixup:float=0. # MixUp alpha (0: off)
-    bf16_cpu:bool=False # bf16 autocast when training on a CPU
-    channels_last:bool=False # channels-last memory format when training on a CPU (faster for convnets there)
-
-RECIPES = {
-    'study': Recipe(),
-    'scratch': Recipe(opt='sgd', lr=0.1, wd=5e-4, schedule='one_cycle', label_smoothing=0.1, bf16_cpu=True, channels_last=True),
-}
-
-class CPUAutocast(Callback):
-    "bf16 autocast of the forward pass and loss on the CPU (fastai's `MixedPrecision` is CUDA-only)"
-    order = 10
-    def before_batch(self): self.ctx = torch.autocast('cpu', dtype=torch.bfloat16); self.ctx.__enter__()
-    def after_loss(self): self.ctx.__exit__(None, None, None)
-    def after_cancel_batch(self): self.after_loss()
-
-def _opt_func(r:Recipe):
-    if r.opt == 'adam': return partial(Adam, wd=r.wd)
-    if r.opt == 'sgd': return partial(OptimWrapper, opt=partial(torch.optim.SGD, momentum=0.9, nesterov=True, weight_decay=r.wd))
-    raise ValueError(f"unknown optimiser {r.opt!r} (adam, sgd)")
-
-# %% ../nbs/01_backbones.ipynb #38857e2a
-def make_learner(dls, # classes in `EMOTIONS` order
-                 model:nn.Module, # the network
-                 recipe, # a `Recipe` or `DANRecipe`: `lr`, and `bf16_cpu`/`channels_last` for CPU training
-                 loss_func, opt_func, splitter, # as for `Learner`
-                 cbs:list|None=None, # callbacks
-                 mixed:bool=True, # mixed precision (see below)
-                 **kwargs): # passed to `Learner`
-    "The `Learner` core every recipe shares: the class-order check, the metrics, and one mixed-precision rule"
-    if list(dls.vocab) != list(EMOTIONS): raise ValueError(f"dls classes {list(dls.vocab)} are not in EMOTIONS order")
-    learn = Learner(dls, model, loss_func=loss_func, opt_func=opt_func, lr=recipe.lr, splitter=splitter,
-                    metrics=[accuracy, BalancedAccuracy(), F1Score(average='macro')], cbs=cbs, **kwargs)
-    learn.recipe, learn.precision = recipe, 'fp32'
-    if torch.cuda.is_available():
-        if mixed:
-            bf16 = torch.cuda.is_bf16_supported()
-            learn.to_bf16() if bf16 else learn.to_fp16()
-            learn.precision = 'bf16' if bf16 else 'fp16'
-    else:
-        if mixed and recipe.bf16_cpu and cpu_has_bf16(): learn.add_cb(CPUAutocast()); learn.precision = 'bf16'
-        if recipe.channels_last: learn.add_cb(ChannelsLast())
-    return learn
-
-def emotion_learner(dls, # from `emotion_dls`
-                    model:nn.Module, # e.g. from `create_model`
-                    recipe:str|Recipe='study', # a `RECIPES` name or a `Recipe`
-                    class_weights:torch.Tensor|None=None, # per-class loss weights in `EMOTIONS` order
-                    cbs:list|None=None, # more callbacks
-                    **kwargs): # passed to `Learner`
-    "A fastai `Learner` for an emotion classifier, set up by `recipe`"
-    r = RECIPES[recipe] if isinstance(recipe, str) else recipe
-    loss = (LabelSmoothingCrossEntropyFlat(eps=r.label_smoothing, weight=class_weights) if r.label_smoothing
-            else CrossEntropyLossFlat(weight=class_weights))
-    cbs = ([MixUp(r.mixup)] if r.mixup else []) + list(cbs or [])
-    return make_learner(dls, model, r, loss, _opt_func(r), body_head_splitter if isinstance(model, EmotionNet) else trainable_params,
-                        cbs, **kwargs)
-
-def cpu_has_bf16() -> bool:
-    "Does this CPU have native bf16 instructions (AVX-512 BF16 or AMX)?"
-    try: flags = Path('/proc/cpuinfo').read_text()
-    except OSError: return False
-    return ' avx512_bf16' in flags or ' amx_bf16' in flags
-
-def fit_recipe(learn:Learner, # from `emotion_learner`
-               epochs:int, # number of epochs
-               lr:float|None=None): # peak learning rate (default: the recipe's)
-    "Train `learn` with its recipe's schedule"
-    r = learn.recipe
-    lr = lr or r.lr
-    if r.schedule == 'one_cycle': return learn.fit_one_cycle(epochs, lr, pct_start=r.pct_start, div=25., div_final=25e3)
-    if r.schedule == 'cosine': return learn.fit(epochs, lr, cbs=ParamScheduler({'lr': SchedCos(lr, r.lr_min)}))
-    raise ValueError(f"unknown schedule {r.schedule!r} (one_cycle, cosine)")
-
 # %% ../nbs/01_backbones.ipynb #12308012
 EMOTIONNET_FORMAT = 'avatar_anomaly.EmotionNet/1'
 
@@ -280,98 +184,6 @@ def load_emotion_net(name_or_path:str|Path, # model file (stem, .json or .safete
     "`(model, card)`: the `EmotionNet` rebuilt from its card with its weights, in eval mode"
     stem, card = read_model_card(name_or_path, EMOTIONNET_FORMAT)
     return fill_model(create_model(preset_of(card)), stem, device), card
-
-# %% ../nbs/01_backbones.ipynb #4098e81a
-def csv_logger(out:str|Path|None # the run's file stem (None: no log)
-              ) -> list:
-    "`[CSVLogger]` writing `out.log.csv` (its folder created), or `[]` without `out`"
-    if not out or not main_process(): return []
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    return [CSVLogger(str(Path(out).with_suffix('.log.csv')))]
-
-def timed_fit(learn:Learner, # the Learner `fit` trains
-              fit, # called without arguments, trains `learn`
-              progress:bool=True, # show fastai's progress bars
-              quiet:bool=False # without `progress`: hide the per-epoch table too
-             ) -> float:
-    "Run `fit()` (data-parallel when launched so: see `data_parallel`); the minutes it took, rounded to 0.1"
-    t0 = time.time()
-    with data_parallel(learn):
-        if progress: fit()
-        else:
-            with learn.no_bar(), (learn.no_logging() if quiet else nullcontext()): fit()
-    return round((time.time() - t0)/60, 1)
-
-def training_card(learn:Learner, # a trained Learner with its recipe as `learn.recipe`
-                  table:pd.DataFrame, # the training table (its sources go on the card)
-                  minutes:float, # from `timed_fit`
-                  **fields) -> dict: # more entries after the recipe (epochs, bs, seed, ...)
-    "A model card's `training` section: data, image counts, recipe, `fields`, minutes and the per-epoch history"
-    names = learn.recorder.metric_names[1:-1]
-    return dict(data=sorted(set(table.source)), train_images=len(learn.dls.train_ds), valid_images=len(learn.dls.valid_ds),
-                recipe=asdict(learn.recipe), **fields, processes=getattr(learn, 'processes', 1), minutes=minutes,
-                history=[dict(zip(names, map(float, v))) for v in learn.recorder.values])
-
-# %% ../nbs/01_backbones.ipynb #b2757809
-class CpuSafeDistributedDL(DistributedDL):
-    "fastai's `DistributedDL`, with the sample order broadcast on the CPU when the processes use gloo (NCCL needs CUDA tensors)"
-    def _broadcast(self, t, rank):
-        dev = 'cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu'
-        t = torch.tensor(t, dtype=torch.long, device=dev)
-        torch.distributed.broadcast(t, rank)
-        return t.cpu().tolist()
-
-class DataParallelTrainer(DistributedTrainer):
-    "fastai's `DistributedTrainer` (DDP through Accelerate) whose DataLoaders also work across CPU processes"
-    def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else CpuSafeDistributedDL(dl, device=self.accelerator.device)
-
-@contextmanager
-def data_parallel(learn:Learner # the Learner to train
-                 ):
-    "Within: `learn` trains data-parallel if this process is one of several started by `torchrun` (`learn.processes`), else as it is"
-    if num_distrib() <= 1:
-        yield learn
-        return
-    gpu = torch.cuda.is_available()
-    cb = DataParallelTrainer(sync_bn=gpu, cpu=not gpu)   # Accelerate takes several CPU processes for one run only when told `cpu`
-    learn.add_cb(cb)
-    learn.processes = cb.accelerator.num_processes   # what the card records: 1 means Accelerate saw a single process
-    bar = rank_distrib() > 0 and learn.cbs.filter(lambda c: isinstance(c, ProgressCallback))
-    if bar: learn.remove_cbs(bar)   # one progress bar: process 0's
-    try: yield learn
-    finally:
-        learn.remove_cb(cb)
-        if bar: learn.add_cbs(bar)
-
-# %% ../nbs/01_backbones.ipynb #f0a73926
-SCRATCH_AUG = dict(flip=True, affine=0.15, erasing=0.5)
-
-def train_emotion_model(table:pd.DataFrame, # a table from `avatar_anomaly.data` (train and valid splits)
-                        preset:str='fernet_s', # a `PRESETS` name
-                        epochs:int=30, # training epochs
-                        bs:int=128, # batch size
-                        lr:float|None=None, # peak learning rate (default: the recipe's)
-                        recipe:str|None=None, # a `RECIPES` name (default: the preset's)
-                        aug:dict|None=None, # `emotion_dls` augmentation switches (default: `SCRATCH_AUG` for scratch, else the study's)
-                        out:str|Path|None=None, # write `out.safetensors`, `out.json` and `out.log.csv`
-                        seed:int=42, # seed for data order, augmentation and initial weights
-                        weights:str|Path|None=None, # local pretrained backbone weights
-                        pretrained:bool|None=None, # load pretrained backbone weights (default: the preset's)
-                        size:int|None=None, # input size (default: the preset's)
-                        reproduce:str='', # the command that reproduces this run, for the card
-                        progress:bool=True): # show fastai's progress bars
-    "Train an emotion classifier from a preset; returns the `Learner`"
-    p = replace(PRESETS[preset], size=size or PRESETS[preset].size)
-    recipe = recipe or p.recipe
-    aug = (SCRATCH_AUG if recipe == 'scratch' else {}) if aug is None else aug
-    dls = emotion_dls(table, size=p.size, bs=bs, gray=p.channels == 1, stats=(list(p.mean), list(p.std)), seed=seed, **aug)
-    model = create_model(p, pretrained, weights)
-    learn = emotion_learner(dls, model, recipe, cbs=csv_logger(out))
-    minutes = timed_fit(learn, lambda: fit_recipe(learn, epochs, lr), progress)
-    if out:
-        save_model(learn.model, out, p, training=training_card(learn, table, minutes, epochs=epochs, bs=bs, lr=lr or learn.recipe.lr,
-                                                               aug=aug, seed=seed), reproduce=reproduce)
-    return learn
 
 # %% ../nbs/01_backbones.ipynb #82328a24
 def to_batch(images:list, # uint8 arrays (H×W or H×W×3)
@@ -465,42 +277,3 @@ def evaluate(model:nn.Module, # an emotion classifier
     t = t[t[label_col].notna()]
     return Evaluation(batch_proba(model.eval(), list(t.path), p, lambda f: load_image(f, p.mode), tta, bs),
                       t[label_col].map(EMOTIONS.index).to_numpy(), list(t.path))
-
-# %% ../nbs/01_backbones.ipynb #83b0d7d2
-STUDY_TABLE2 = pd.DataFrame([dict(preset=p, trivial=t, reported=r) for p, rs in
-                             [('resnet50', (80.4, 83.2)), ('efficientnet_b4', (80.2, 84.71)), ('efficientnetv2_s', (83.9, 85.8))]
-                             for t, r in zip((False, True), rs)])
-
-def study_splits(table:pd.DataFrame # with splits train and test (other rows are dropped)
-                ) -> pd.DataFrame:
-    "The train and test rows of `table`, test renamed valid: the study trained on train and reported test"
-    return table[table.split.isin(['train', 'test'])].replace({'split': {'test': 'valid'}})
-
-def study_row(model:nn.Module, # a trained model
-              name:str, # its row label
-              reported:float, # the study's accuracy (%)
-              table:pd.DataFrame, # from `study_splits`
-              preset:Preset) -> dict: # the model's input (size, channels, normalisation)
-    "One row of a study table: reported next to measured accuracy, balanced accuracy and macro-F1 (%) on the valid (= test) split"
-    m = evaluate(model, table, preset, split='valid').metrics()
-    return dict(model=name, reported=reported, accuracy=round(100*m['accuracy'], 2),
-                balanced_accuracy=round(100*m['balanced_accuracy'], 2), macro_f1=round(100*m['macro_f1'], 2))
-
-def run_table2(table:pd.DataFrame, # RAF-DB (splits train/test) or any table with those splits
-               out_dir:str|Path, # where the models, cards and logs go
-               epochs:int=30, # epochs per model
-               bs:int=32, # batch size
-               size:int|None=None, # input size (default: the presets' 384)
-               pretrained:bool=True, # start from ImageNet weights
-               weights_dir:str|Path|None=None, # local ImageNet weights, one file per timm name
-               progress:bool=True):
-    "Train and test the study's six Table 2 models; measured next to reported test accuracy"
-    t = study_splits(table)
-    rows = []
-    for r in STUDY_TABLE2.itertuples():
-        name = f"{r.preset}{'_trivial' if r.trivial else ''}"
-        w = local_weights(weights_dir, PRESETS[r.preset].arch)
-        learn = train_emotion_model(t, r.preset, epochs, bs, recipe='study', aug=dict(trivial=r.trivial), out=Path(out_dir)/name,
-                                    weights=w, pretrained=pretrained and w is None, size=size, progress=progress)
-        rows.append(study_row(learn.model, name, r.reported, t, replace(PRESETS[r.preset], size=size or PRESETS[r.preset].size)))
-    return pd.DataFrame(rows)

@@ -175,8 +175,8 @@ def cmd_train(path:Path, # dataset folder or FER2013 CSV
     "Train an emotion classifier from a preset; writes weights, model card and log"
     from avatar_anomaly.data import read_dataset
     from avatar_anomaly.weights import main_process
-    from avatar_anomaly.backbones import train_emotion_model
-    from avatar_anomaly.dan import DAN_PRESETS, train_dan
+    from avatar_anomaly.train import train_emotion_model
+    from avatar_anomaly.train import DAN_PRESETS, train_dan
     if lr is not None and preset in DAN_PRESETS: raise CommandError(f"--lr: the DAN preset {preset} trains with its recipe's rates")
     table = read_dataset(path)
     table = table[table.split.isin([train, valid])].replace({'split': {train: 'train', valid: 'valid'}})
@@ -199,7 +199,7 @@ def cmd_table2(path:Path, # RAF-DB basic folder (EmoLabel/, Image/aligned/)
               ) -> int:
     "The study's Table 2: three backbones x {plain, TrivialAugment} on RAF-DB (GPU job)"
     from avatar_anomaly.data import read_dataset
-    from avatar_anomaly.backbones import run_table2
+    from avatar_anomaly.train import run_table2
     res = run_table2(read_dataset(path), out, epochs, bs, size, weights_dir=weights_dir, progress=not quiet)
     res.to_csv(out/'table2.csv', index=False)
     print(res.to_string(index=False))
@@ -217,7 +217,7 @@ def cmd_table3(path:Path, # RAF-DB basic folder (EmoLabel/, Image/aligned/)
               ) -> int:
     "The study's Table 3: DAN ResNet-18 and two DAN EfficientNetV2-S on RAF-DB (GPU job)"
     from avatar_anomaly.data import read_dataset
-    from avatar_anomaly.dan import run_table3
+    from avatar_anomaly.train import run_table3
     res = run_table3(read_dataset(path), out, epochs, bs, size, weights_dir=weights_dir, progress=not quiet)
     print(res.to_string(index=False))
     return 0

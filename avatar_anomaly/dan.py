@@ -6,9 +6,7 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/dan.html.md"""
 
 # %% ../nbs/02_dan.ipynb #622cec7b
 from __future__ import annotations
-import math, sys, warnings
-from dataclasses import dataclass, asdict, field, replace
-from functools import partial
+import sys, warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,20 +18,17 @@ import torch.nn.init as init
 from PIL import Image
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated')  # raised by a dependency at import
 from torchvision.models import resnet18
-from fastai.vision.all import Callback, OptimWrapper, params, imagenet_stats
 from .data import EMOTIONS, AFFECTNET8, as_pil
-from .dls import GRAY_STATS, emotion_dls
+from .augment import IMAGENET_STATS
 from .weights import (WeightsUnavailableError, CheckpointMismatchError, load_state_dict_strict, read_state_dict,
-                                    write_model_files, read_model_card, fill_model, local_weights)
-from .backbones import PRESETS, create_body, Preset, load_emotion_net, make_learner, predict_proba
-from .backbones import csv_logger, timed_fit, training_card, study_splits, study_row
+                                    write_model_files, read_model_card, fill_model)
+from .backbones import PRESETS, create_body, load_emotion_net, predict_proba
 
 # %% auto #0
-__all__ = ['DAN_CLASSES', 'DAN_RECIPES', 'DAN_FORMAT', 'DAN_PRESETS', 'STUDY_TABLE3', 'SpatialAttention', 'ChannelAttention',
-           'CrossAttentionHead', 'DAN', 'FeatureMap', 'resnet18_body', 'map_channels', 'create_dan',
-           'load_official_dan', 'dan_preprocess', 'to_emotions', 'predict_dan', 'AffinityLoss', 'PartitionLoss',
-           'DANLoss', 'DANRecipe', 'epoch_lr', 'EpochLR', 'DANSplitter', 'DANOutputs', 'dan_learner', 'save_dan',
-           'load_dan', 'attention_maps', 'show_attention', 'DANPreset', 'init_dan', 'train_dan', 'run_table3']
+__all__ = ['DAN_CLASSES', 'DAN_FORMAT', 'SpatialAttention', 'ChannelAttention', 'CrossAttentionHead', 'DAN', 'FeatureMap',
+           'resnet18_body', 'map_channels', 'create_dan', 'load_official_dan', 'dan_preprocess', 'to_emotions',
+           'predict_dan', 'AffinityLoss', 'PartitionLoss', 'DANLoss', 'save_dan', 'load_dan', 'attention_maps',
+           'show_attention', 'init_dan']
 
 # %% ../nbs/02_dan.ipynb #d7b2e760
 class SpatialAttention(nn.Module):
@@ -183,7 +178,7 @@ def load_official_dan(path_or_state_dict:str|Path|dict, # official `.pth` file (
 # %% ../nbs/02_dan.ipynb #8c730d21
 def dan_preprocess(images, # a PIL image, uint8 array or image file, or a list of them
                    size:int=224, # output side (the official 224)
-                   stats=imagenet_stats): # normalisation (mean, std)
+                   stats=IMAGENET_STATS): # normalisation (mean, std)
     "The official DAN eval transform: PIL bilinear resize to size×size, ToTensor, Normalize; a [B, 3, size, size] batch"
     if not isinstance(images, (list, tuple)): images = [images]
     x = torch.stack([torch.from_numpy(np.array(as_pil(im, 'RGB').resize((size, size), Image.BILINEAR))).permute(2, 0, 1)
@@ -281,81 +276,6 @@ class DANLoss(nn.Module):
     def activation(self, pred): return F.softmax(_logits(pred).float(), dim=-1)
     def decodes(self, pred): return _logits(pred).argmax(dim=-1)
 
-# %% ../nbs/02_dan.ipynb #fb30783d
-@dataclass
-class DANRecipe:
-    "How DAN is trained: optimiser, per-epoch learning-rate schedule, loss and batch"
-    opt:str='adamw' # 'adamw' (AMSGrad), 'adam' or 'sgd' (momentum 0.9)
-    lr:float=1e-3 # initial learning rate
-    wd:float=5e-3 # weight decay
-    schedule:str='cosine' # 'cosine' (CosineAnnealingLR), 'step' (StepLR) or 'exp' (ExponentialLR), stepped per epoch
-    T_max:int=10 # cosine: half period in epochs
-    eta_min:float=1e-5 # cosine: lowest learning rate
-    step_size:int=10 # step: epochs between decays
-    gamma:float=0.1 # step/exp: decay factor
-    n_centres:int|None=None # affinity centres (None: one per class)
-    affinity:float=1. # affinity-loss weight
-    partition:float=1. # partition-loss weight
-    balanced:bool=False # class-balanced sampling
-    bs:int=84 # batch size
-    epochs:int=107 # epochs
-    body_lr:float|None=None # initial learning rate of the backbone (None: `lr`), for a backbone that is already trained
-    bf16_cpu:bool=True # bf16 autocast when training on a CPU that has bf16 instructions
-    channels_last:bool=True # channels-last memory format when training on a CPU
-
-DAN_RECIPES = {
-    'study': DANRecipe(),
-    'rafdb': DANRecipe(opt='sgd', lr=0.1, wd=1e-4, schedule='step', step_size=10, gamma=0.1, n_centres=8, bs=256, epochs=40),
-    'affectnet': DANRecipe(opt='adam', lr=1e-4, wd=0., schedule='exp', gamma=0.6, balanced=True, bs=256, epochs=40),
-    'finetune': DANRecipe(T_max=12, bs=128, epochs=12, body_lr=1e-4),
-    'refine': DANRecipe(lr=3e-4, T_max=6, eta_min=1e-6, bs=128, epochs=6, body_lr=3e-5, balanced=True),   # a trained DAN on a wider mix
-    'avatars': DANRecipe(lr=3e-4, T_max=4, eta_min=1e-6, bs=128, epochs=4, body_lr=3e-5, balanced=True),   # the photo reader on avatars (05_finetune)
-}
-
-def epoch_lr(r:DANRecipe, base:float, epoch:int) -> float:
-    "Learning rate of `epoch` (from 0) under `r`'s schedule, as PyTorch's per-epoch scheduler gives it"
-    if r.schedule == 'cosine': return r.eta_min + (base - r.eta_min)*(1 + math.cos(math.pi*epoch/r.T_max))/2
-    if r.schedule == 'step': return base*r.gamma**(epoch//r.step_size)
-    if r.schedule == 'exp': return base*r.gamma**epoch
-    raise ValueError(f"unknown schedule {r.schedule!r} (cosine, step, exp)")
-
-class EpochLR(Callback):
-    "Sets each parameter group's learning rate once per epoch by `epoch_lr` (the backbone's scaled by `body_lr/lr`)"
-    def __init__(self, recipe:DANRecipe): self.recipe = recipe
-    def before_fit(self):
-        if self.opt is None: return
-        self.base = [h['lr'] for h in self.opt.hypers]   # `fit` has just set the initial rates
-        if self.recipe.body_lr is not None: self.base[0] *= self.recipe.body_lr/self.recipe.lr
-    def before_train(self): self.opt.set_hyper('lr', [epoch_lr(self.recipe, b, self.epoch) for b in self.base])
-
-# %% ../nbs/02_dan.ipynb #c1885ac8
-class DANSplitter:
-    "Parameter groups: the backbone; the heads, classifier and the loss's centres (picklable, unlike a lambda)"
-    def __init__(self, loss:nn.Module): self.loss = loss
-    def __call__(self, model:DAN) -> list:
-        return [params(model.body), [p for n, p in model.named_parameters() if not n.startswith('features.')] + params(self.loss)]
-
-class DANOutputs(Callback):
-    "After the loss, keep only the logits of DAN's `(logits, feature_map, heads)` for metrics and predictions"
-    def after_loss(self):
-        if isinstance(self.pred, (tuple, list)): self.learn.pred = self.pred[0]
-
-_OPTS = {'adamw': partial(torch.optim.AdamW, amsgrad=True), 'adam': torch.optim.Adam, 'sgd': partial(torch.optim.SGD, momentum=0.9)}
-
-def dan_learner(dls, # from `emotion_dls` (classes in `EMOTIONS` order)
-                model:DAN, # from `create_dan` or `load_official_dan`
-                recipe:str|DANRecipe='study', # a `DAN_RECIPES` name or a `DANRecipe`
-                class_weights:torch.Tensor|None=None, # per-class cross-entropy weights in `EMOTIONS` order
-                cbs:list|None=None, # more callbacks
-                fp16:bool=True, # mixed precision by `make_learner`'s rule (bf16 or fp16 on CUDA, bf16 on CPUs that have it)
-                **kwargs): # passed to `Learner`
-    "A fastai `Learner` for `model` with the DAN losses and `recipe`'s optimiser, schedule and (`body_lr`) per-group rates"
-    r = DAN_RECIPES[recipe] if isinstance(recipe, str) else recipe
-    if r.opt not in _OPTS: raise ValueError(f"unknown optimiser {r.opt!r} ({', '.join(_OPTS)})")
-    loss = DANLoss(model.num_class, model.n_features, r.n_centres, r.affinity, r.partition, class_weights)
-    return make_learner(dls, model, r, loss, partial(OptimWrapper, opt=_OPTS[r.opt]), DANSplitter(loss),
-                        [DANOutputs(), EpochLR(r), *(cbs or [])], mixed=fp16, wd=r.wd, **kwargs)
-
 # %% ../nbs/02_dan.ipynb #499714c5
 DAN_FORMAT = 'avatar_anomaly.DAN/1'
 
@@ -401,41 +321,6 @@ def show_attention(image, # the face: PIL image or uint8 array
     fig.tight_layout()
     return fig
 
-# %% ../nbs/02_dan.ipynb #2921de71
-@dataclass
-class DANPreset:
-    "A named DAN model: backbone, heads, recipe and augmentation"
-    backbone:str # 'resnet18' (official layout) or a timm name
-    num_head:int=4 # cross-attention heads
-    recipe:str='study' # a `DAN_RECIPES` name
-    aug:dict=field(default_factory=dict) # `emotion_dls` augmentation switches
-    size:int=224 # input side
-    pretrained:bool=True # start from pretrained backbone weights
-    in_chans:int=3 # 1: gray input
-    init:str|None=None # a saved or shipped `EmotionNet` with the same backbone whose body starts the DAN's
-
-    def input_preset(self) -> Preset:
-        "What the data pipeline must feed the model (size, channels, normalisation), as a `Preset` for `to_batch` and `evaluate`"
-        mean, std = GRAY_STATS if self.in_chans == 1 else imagenet_stats
-        return Preset(self.backbone, self.size, self.in_chans, recipe='dan', pretrained=False, mean=tuple(mean), std=tuple(std))
-
-DAN_PRESETS = {
-    'dan_basic': DANPreset('resnet18', 4, 'rafdb', dict(flip=True, erasing=0.5)),
-    'dan_effv2s_4h_randaug': DANPreset(PRESETS['efficientnetv2_s'].arch, 4, 'study', dict(randaug=2, erasing=0.5)),
-    'dan_effv2s_5h_trivial': DANPreset(PRESETS['efficientnetv2_s'].arch, 5, 'study', dict(trivial=True, erasing=0.5)),
-    'dan_fernet_s': DANPreset('fernet_s', 4, 'finetune', dict(flip=True, affine=0.15, erasing=0.5), size=48, pretrained=False,
-                              in_chans=1, init='fer2013_fernet_s'),
-    'dan_fernet_s_photos': DANPreset('fernet_s', 4, 'refine', dict(flip=True, affine=0.2, erasing=0.5), size=48, pretrained=False,
-                                     in_chans=1, init='fer2013_dan_fernet_s'),
-    'dan_fernet_s_avatars': DANPreset('fernet_s', 4, 'avatars', dict(flip=True, affine=0.2, erasing=0.5), size=48, pretrained=False,
-                                      in_chans=1, init='photos_dan_fernet_s'),
-}
-
-STUDY_TABLE3 = pd.DataFrame([
-    dict(preset='dan_basic', model='DAN basic (ResNet-18, official code)', reported=87.19),
-    dict(preset='dan_effv2s_4h_randaug', model='DAN EfficientNetV2-S, 4 heads + RandAugment(2)', reported=88.2),
-    dict(preset='dan_effv2s_5h_trivial', model='DAN EfficientNetV2-S, 5 heads + TrivialAugment', reported=87.94)])
-
 # %% ../nbs/02_dan.ipynb #27e91917
 def init_dan(model:DAN, # a DAN on a timm backbone, from `create_dan`
              source:str|Path): # a saved or shipped `EmotionNet` (its body is copied) or DAN (all of it is copied)
@@ -447,57 +332,3 @@ def init_dan(model:DAN, # a DAN on a timm backbone, from `create_dan`
         raise ValueError(f"{source}: its backbone is {card['preset']['arch']!r}, the DAN's is {model.config['backbone']!r}")
     load_state_dict_strict(model.body.model, emo.body.state_dict(), str(source))
     return model
-
-# %% ../nbs/02_dan.ipynb #ef28dc67
-def train_dan(table:pd.DataFrame, # a table from `avatar_anomaly.data` (train and valid splits)
-              preset:str='dan_effv2s_4h_randaug', # a `DAN_PRESETS` name
-              epochs:int|None=None, # default: the recipe's
-              bs:int|None=None, # default: the recipe's
-              size:int|None=None, # default: the preset's
-              pretrained:bool|None=None, # default: the preset's
-              weights:str|Path|None=None, # local backbone weights
-              out:str|Path|None=None, # write `out.safetensors`, `out.json` and `out.log.csv`
-              seed:int=42, # seed for data order, augmentation and initial weights
-              progress:bool=True, # show fastai's progress bars and per-epoch table
-              crop:dict|None=None, # the crop rule the photos of `table` were cropped with (goes on the card; see `cropper_for`)
-              votes:float=0., # the FER+ votes' share of the training targets (see `emotion_dls`); 0: the labels alone
-              reproduce:str=''): # the command that reproduces this run, for the card
-    "Train a DAN preset; returns the `Learner`"
-    p = DAN_PRESETS[preset]
-    r = DAN_RECIPES[p.recipe]
-    size, bs, epochs = size or p.size, bs or r.bs, epochs or r.epochs
-    inp = replace(p.input_preset(), size=size)
-    dls = emotion_dls(table, size=size, bs=bs, seed=seed, balanced=r.balanced, gray=p.in_chans == 1, stats=(list(inp.mean), list(inp.std)),
-                      votes=votes, **p.aug)
-    model = create_dan(p.backbone, num_head=p.num_head, pretrained=p.pretrained if pretrained is None else pretrained, weights=weights,
-                       in_chans=p.in_chans)
-    if p.init: init_dan(model, p.init)
-    learn = dan_learner(dls, model, r, cbs=csv_logger(out))
-    minutes = timed_fit(learn, lambda: learn.fit(epochs), progress, quiet=True)
-    if out:
-        save_dan(learn.model, out, preset=asdict(inp), dan_preset=dict(name=preset, **asdict(p)), reproduce=reproduce, **({'crop': crop} if crop else {}),
-                 training=training_card(learn, table, minutes, epochs=epochs, bs=bs, size=size, seed=seed,
-                                        labels=f'FER+ vote draws, weight {votes:g}' if votes else 'labels'))
-    return learn
-
-# %% ../nbs/02_dan.ipynb #bc46baa3
-def run_table3(table:pd.DataFrame, # RAF-DB (splits train/test) or any table with those splits
-               out_dir:str|Path, # where the models, cards and logs go
-               epochs:int|None=None, # default: each recipe's
-               bs:int|None=None, # default: each recipe's
-               size:int|None=None, # default: the presets' 224
-               weights_dir:str|Path|None=None, # local backbone weights: resnet18_msceleb.pth, <timm name>.safetensors
-               pretrained:bool=True, # start from pretrained backbones
-               progress:bool=True):
-    "Train and test the study's three Table 3 DANs; measured next to reported test accuracy"
-    t = study_splits(table)
-    rows = []
-    for r in STUDY_TABLE3.itertuples():
-        p = DAN_PRESETS[r.preset]
-        w = local_weights(weights_dir, 'resnet18_msceleb' if p.backbone == 'resnet18' else p.backbone)
-        learn = train_dan(t, r.preset, epochs, bs, size, pretrained=pretrained and (w is not None or p.backbone != 'resnet18'),
-                          weights=w, out=Path(out_dir)/r.preset, progress=progress)
-        rows.append(study_row(learn.model, r.model, r.reported, t, replace(p.input_preset(), size=size or p.size)))
-    res = pd.DataFrame(rows)
-    res.to_csv(Path(out_dir)/'table3.csv', index=False)
-    return res

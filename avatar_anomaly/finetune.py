@@ -15,7 +15,7 @@ from .data import EMOTIONS, dataset_path, read_dataset, usable_rows, image_size,
 from .faces import crop_table, cropper_for, FaceCropper
 from .weights import read_card, update_card, read_model_card
 from .backbones import evaluate, Evaluation
-from .dan import train_dan, DAN_PRESETS
+from .train import train_dan, DAN_PRESETS
 from .predict import load_model, DEFAULT_MODEL, DEFAULT_AVATAR_MODEL, EmotionPredictor
 from .avatars import avatar_styles, style_stylizer, style_family, dataset_avatars, sample_split
 

@@ -20,7 +20,7 @@ from skimage import data as skdata
 from . import __version__
 from .data import EMOTIONS, InputError, pil_to_array, write_atomic
 from .faces import cropper_for, square_box
-from .dls import study_resize
+from .augment import study_resize
 from .weights import CardError, CheckpointMismatchError, default_device, read_model_card, read_card
 from .backbones import Preset, preset_of, to_batch, predict_proba
 from .predict import DEFAULT_MODEL, EmotionPredictor, load_model, split_reader

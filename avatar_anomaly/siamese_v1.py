@@ -26,7 +26,7 @@ from .data import EMOTIONS, InputError, cache_dir, map_report, usable_rows, pil_
 from .faces import Face, cropper_for
 from .weights import (default_device, read_card, write_card, find_weights, load_state_dict_strict, main_process, CARDS_DIR,
                                     MODELS_DIR)
-from .backbones import csv_logger, timed_fit
+from .train import csv_logger, timed_fit
 from .predict import DEFAULT_MODEL, EmotionPredictor
 from .avatars import PAIR_COLUMNS
 

@@ -9,9 +9,11 @@ from pathlib import Path
 import torch
 from fastai.data.core import DataLoaders
 from fastai.callback.core import Callback, CancelFitException
-from avatar_anomaly.backbones import PRESETS, RECIPES, STUDY_TABLE2, create_model, emotion_learner
+from avatar_anomaly.backbones import PRESETS, create_model
+from avatar_anomaly.train import RECIPES, STUDY_TABLE2, emotion_learner
 from avatar_anomaly.data import EMOTIONS
-from avatar_anomaly.dan import DAN_PRESETS, STUDY_TABLE3, DAN_RECIPES, create_dan, dan_learner
+from avatar_anomaly.dan import create_dan
+from avatar_anomaly.train import DAN_PRESETS, STUDY_TABLE3, DAN_RECIPES, dan_learner
 
 class StepTimer(Callback):
     "Times training steps after `warmup` steps and stops after `steps`"

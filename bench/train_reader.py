@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 from avatar_anomaly.data import dataset_path, read_dataset, usable_rows, as_pil
 from avatar_anomaly.faces import crop_table, cropper_for, calibrate_framing
-from avatar_anomaly.dan import train_dan
+from avatar_anomaly.train import train_dan
 
 def photo_crop_rule(fer:pd.DataFrame, n:int=3000, seed:int=0) -> dict:
     "The crop rule that frames photos as FER2013 frames its faces, measured on `n` FER2013 training faces"

@@ -199,3 +199,21 @@ def test_notebook_check_catches_a_later_chapter(tmp_path):
     (tmp_path/'01_early.ipynb').write_text(json.dumps(dict(cells=[cell])))
     h = {'check': ('08', set(), set()), 'data': ('00', set(), set())}
     assert notebook_problems(tmp_path, h) == ['01_early.ipynb uses check (chapter 08)']
+
+# What a module loads: reading faces and making avatars never import fastai (the training chapters do)
+
+FASTAI_FREE = ('data', 'weights', 'faces', 'augment', 'backbones', 'dan', 'predict', 'toon', 'avatars', 'video', 'serve')
+
+def loaded_packages(module:str, packages=('fastai',)) -> list:
+    "The top-level `packages` among the modules that `import module` loads, in a fresh interpreter"
+    import subprocess, sys
+    code = f"import sys, {module}; print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(packages)!r}))"
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
+    return ast.literal_eval(out.strip().splitlines()[-1])
+
+def test_fastai_check_catches_a_module_that_loads_it():
+    assert loaded_packages('avatar_anomaly.dls') == ['fastai']   # the DataLoaders chapter is where fastai comes in
+
+def test_reading_imports_no_fastai():
+    p = {m: loaded_packages(f'avatar_anomaly.{m}') for m in FASTAI_FREE}
+    assert not any(p.values()), f"modules that read faces or make avatars load fastai: {p}"
