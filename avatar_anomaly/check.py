@@ -27,7 +27,7 @@ from .siamese_v2 import SiameseV2, V2_VARIANTS, train_v2
 __all__ = ['SIDES', 'DETECTOR_CARD', 'CHECKER_CARD', 'DETECTORS', 'PAIR_MODELS', 'PAIR_SETS', 'TRAIN_SETS', 'anomaly_score',
            'PairResult', 'CheckResult', 'pair_result', 'LabelCompare', 'detector_card', 'load_detector', 'read_pairs',
            'by_name', 'match_folders', 'AnomalyChecker', 'pair_scores', 'pairs_benchmark', 'pair_sets',
-           'encode_pair_sets', 'compare_detectors', 'leave_one_style_out']
+           'encode_pair_sets', 'compare_detectors', 'leave_one_style_out', 'valid_scores', 'choose_detectors']
 
 # %% ../nbs/08_check.ipynb #0b8e2c93
 def anomaly_score(p_real, # [..., 7] emotion probabilities of the real face
@@ -383,3 +383,17 @@ def leave_one_style_out(data:dict, # {style: `encode_pair_sets` output}
         rows += [dict(left_out=out, **r) for r in _rows('siamese-v2', lambda ds: pair_scores_of(learn.model, ds.xa.numpy(), ds.xb.numpy()),
                                                        thr, test, ('test',))]
     return pd.DataFrame(rows)
+
+# %% ../nbs/08_check.ipynb #1d4a9674
+def valid_scores(table:pd.DataFrame # `compare_detectors`' table
+                ) -> pd.Series:
+    "Each detector's balanced accuracy on the validation pairs, weighted by their number over styles and pair sets, best first"
+    v = table[table.split == 'valid']
+    return v.groupby('detector').apply(lambda t: float(np.average(t.balanced_accuracy, weights=t.n)), include_groups=False).sort_values(ascending=False)
+
+def choose_detectors(valid:pd.Series # `valid_scores`
+                    ) -> dict:
+    "The checker card's rule: the v2 variant that ships as siamese-v2, and the default: the shipped detector best on valid"
+    v2 = max((k for k in valid.index if k.startswith('siamese-v2 ')), key=lambda k: valid[k])
+    shipped = {'label-compare': 'label-compare', 'siamese-v1': 'siamese-v1', 'siamese-v2': v2}
+    return dict(v2_variant=v2, default=max(shipped, key=lambda k: valid[shipped[k]]), shipped=shipped)

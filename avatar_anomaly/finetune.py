@@ -21,8 +21,8 @@ from .avatars import avatar_styles, style_stylizer, style_family, dataset_avatar
 
 # %% auto #0
 __all__ = ['MTCNN_THRESHOLDS', 'CROP_MAX_SIDE', 'NON_FACE_PICTURES', 'style_photos', 'style_avatars', 'fer2013_photos',
-           'face_paths', 'avatar_crop_rule', 'avatar_crops', 'photo_crops', 'training_mix', 'weak_avatars',
-           'train_avatar_reader', 'reader_scores', 'style_table', 'non_faces', 'whole_image_answers']
+           'face_paths', 'choose_face_thresholds', 'avatar_crop_rule', 'avatar_crops', 'photo_crops', 'training_mix',
+           'weak_avatars', 'train_avatar_reader', 'reader_scores', 'style_table', 'non_faces', 'whole_image_answers']
 
 # %% ../nbs/05_finetune.ipynb #dc8b8b1f
 def style_photos(photos:pd.DataFrame, # a reader's table (or a sample of it)
@@ -57,6 +57,14 @@ def face_paths(images:list, # PIL images of one set
     status = pd.Series([f.status for f in faces])
     return dict(detected=float((status == 'detected').mean()), passthrough=float((status == 'passthrough').mean()),
                 whole=float((status == 'whole').mean()))
+
+def choose_face_thresholds(sets:dict, # {set name: `face_paths` per setting of `thresholds`}; the generated avatars' names start with `generated`
+                           thresholds:list=MTCNN_THRESHOLDS, # the settings, strictest first
+                           generated:str='taiwan_', # the prefix of the generated avatar sets
+                           within:float=0.01): # how far below the best detection rate a stricter setting may be
+    "The avatar card's rule: the strictest MTCNN thresholds whose mean detection rate on the generated avatars is within `within` of the best"
+    mean = [float(np.mean([rows[i]['detected'] for name, rows in sets.items() if name.startswith(generated)])) for i in range(len(thresholds))]
+    return thresholds[next(i for i, m in enumerate(mean) if m >= max(mean) - within)]
 
 # %% ../nbs/05_finetune.ipynb #e0749aed
 CROP_MAX_SIDE = 100   # a set whose images are at most this side is a set of face crops, read whole (as `FaceCropper` decides)

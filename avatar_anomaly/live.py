@@ -27,8 +27,8 @@ from .check import AnomalyChecker, PairResult
 # %% auto #0
 __all__ = ['LIVE_CARD', 'LIVE_KNOBS', 'REPORT_SUFFIXES', 'live_settings', 'pair_frames', 'thumb', 'FaceTrack', 'Smoother',
            'Persistence', 'StageTimer', 'LiveResult', 'read_sides', 'smoothed', 'side_reading', 'read_stream',
-           'judge_stream', 'check_stream', 'LiveReport', 'read_report', 'anomaly_spans', 'LiveSummary', 'plot_timeline',
-           'live_text', 'check_live']
+           'judge_stream', 'check_stream', 'smoothing_grid', 'choose_live_settings', 'LiveReport', 'read_report',
+           'anomaly_spans', 'LiveSummary', 'plot_timeline', 'live_text', 'check_live']
 
 # %% ../nbs/09_live.ipynb #6bf9d653
 LIVE_CARD = 'live'   # the chosen live settings, how they were chosen, and measured speeds
@@ -275,6 +275,35 @@ def check_stream(real_frames, # iterable of (seconds, frame) of the real face; f
     finally:
         read.close()
         timer.stopped = time.perf_counter()
+
+# %% ../nbs/09_live.ipynb #a91a653f
+def smoothing_grid(runs:list, # `(change, readings)` per video pair: the second the avatar's emotion changes (None: never), `read_stream`'s output
+                   checker:AnomalyChecker, # whose detector scores and threshold judge
+                   alphas:list, persists:list, # the settings to try
+                   batch:int) -> pd.DataFrame: # see `live_settings`
+    "Per (alpha, persist): the live verdict's frame-level balanced accuracy against the truth (anomaly from the change on, none elsewhere), false alarms, changes caught, mean delay, flips per pair"
+    n_change, rows = sum(c is not None for c, _ in runs), []
+    for alpha in alphas:
+        for persist in persists:
+            right, total, delays, flips = np.zeros(2), np.zeros(2), [], 0
+            for change, read in runs:
+                res = list(judge_stream(read, checker, alpha, persist, batch, StageTimer()))
+                truth = np.array([change is not None and r.time >= change - 1e-9 for r in res], int)
+                said = np.array([r.anomaly for r in res], bool)
+                for t in (0, 1): right[t] += (said[truth == t] == t).sum(); total[t] += (truth == t).sum()
+                flips += int((said[1:] != said[:-1]).sum())
+                hit = next((r.time for r in res if r.anomaly and r.time >= change - 1e-9), None) if change is not None else None
+                if hit is not None: delays.append(hit - change)
+            rows.append(dict(alpha=alpha, persist=persist, balanced_accuracy=round(float((right/np.maximum(total, 1)).mean()), 4),
+                             false_share=round(float(1 - right[0]/max(total[0], 1)), 4), caught=round(len(delays)/max(n_change, 1), 4),
+                             mean_delay_s=round(float(np.mean(delays)), 3) if delays else None, flips_per_pair=round(flips/max(len(runs), 1), 2)))
+    return pd.DataFrame(rows)
+
+def choose_live_settings(grid:pd.DataFrame # `smoothing_grid`'s table
+                        ) -> dict:
+    "The live card's rule: the (alpha, persist) with the best balanced accuracy, then the shortest mean delay"
+    pick = grid.sort_values(['balanced_accuracy', 'mean_delay_s'], ascending=[False, True], na_position='last').iloc[0]
+    return dict(alpha=float(pick.alpha), persist=int(pick.persist))
 
 # %% ../nbs/09_live.ipynb #41b3bbbd
 REPORT_SUFFIXES = ('.jsonl', '.csv')

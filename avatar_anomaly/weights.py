@@ -6,7 +6,7 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/weights.html.md"""
 
 # %% ../nbs/00a_weights.ipynb #57fedbf8
 from __future__ import annotations
-import argparse, json, os, pickle, socket
+import argparse, json, os, pickle, shlex, socket, sys
 from importlib.resources import files
 from pathlib import Path
 
@@ -21,7 +21,8 @@ from .data import EMOTIONS, AvatarAnomalyError, InputError, cache_dir, write_ato
 __all__ = ['MODELS_DIR', 'CARDS_DIR', 'WEIGHTS_ENV', 'WeightsUnavailableError', 'CheckpointMismatchError', 'CardError',
            'hub_reachable', 'default_device', 'weights_dirs', 'find_weights', 'load_checkpoint', 'state_dict_of',
            'read_state_dict', 'load_state_dict_strict', 'main_process', 'write_model_files', 'resolve_model_path',
-           'read_model_card', 'fill_model', 'card_file', 'read_card', 'write_card', 'update_card', 'local_weights']
+           'read_model_card', 'fill_model', 'card_file', 'read_card', 'write_card', 'update_card', 'command_line',
+           'local_weights']
 
 # %% ../nbs/00a_weights.ipynb #ecac8601
 class WeightsUnavailableError(AvatarAnomalyError, RuntimeError):
@@ -191,6 +192,12 @@ def update_card(name_or_path:str|Path, # a card (see `card_file`)
     "Set `sections` of a card and write it back atomically; returns the card (other processes of a data-parallel run: just `sections`)"
     if not main_process(): return sections   # the main process may not have written the card yet
     return write_card(card_file(name_or_path), {**read_card(name_or_path), **sections})
+
+def command_line(script:str, # the script as a user runs it from the checkout, e.g. a benchmark's path
+                 argv:list|None=None # its arguments (default: this process's)
+                ) -> str:
+    "The command that reproduces a run, as every card records it: `python SCRIPT ARGS`, the arguments quoted for a shell"
+    return ' '.join(['python', script, *(shlex.quote(str(a)) for a in (sys.argv[1:] if argv is None else argv))])
 
 # %% ../nbs/00a_weights.ipynb #70c1f6c1
 def local_weights(weights_dir:str|Path|None, arch:str) -> Path|None:

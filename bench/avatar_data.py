@@ -9,7 +9,7 @@ generator's card (`build`).
 import argparse, json, sys, time
 import pandas as pd
 from avatar_anomaly.data import dataset_path, read_dataset
-from avatar_anomaly.weights import update_card
+from avatar_anomaly.weights import update_card, command_line
 from avatar_anomaly.avatars import make_stylizer, dataset_avatars, anomaly_pairs, avatar_dir, avatar_table, sample_split
 
 def sampled(table:pd.DataFrame, sample:dict) -> pd.DataFrame:
@@ -44,6 +44,6 @@ def main(argv=None):
     if a.dataset == 'fer2013' and a.splits is None and not sample and made:   # a build of every split; a rerun that makes nothing keeps the figures
         update_card(a.generator, build=dict(dataset='FER2013', images=len(av), made=made, seconds=round(secs), images_per_s=round(made/secs, 1),
                     pairs=len(pairs), anomaly_share=round(float(pairs.anomaly.mean()), 3), cpu=f"{__import__('os').cpu_count()} cores",
-                    command=('python bench/avatar_data.py ' + ' '.join(sys.argv[1:] if argv is None else argv)).strip()))
+                    command=command_line('bench/avatar_data.py', argv)))
 
 if __name__ == '__main__': main()

@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from avatar_anomaly.data import dataset_path, read_dataset, usable_rows, as_pil
-from avatar_anomaly.weights import read_card, update_card
+from avatar_anomaly.weights import read_card, update_card, command_line
 from avatar_anomaly.avatars import sample_split, avatar_styles, style_family
-from avatar_anomaly.finetune import (MTCNN_THRESHOLDS, face_paths, style_avatars, fer2013_photos, training_mix, train_avatar_reader,
+from avatar_anomaly.finetune import (MTCNN_THRESHOLDS, choose_face_thresholds, face_paths, style_avatars, fer2013_photos, training_mix, train_avatar_reader,
                                       style_table, reader_scores, avatar_crops, avatar_crop_rule, non_faces, whole_image_answers)
 from avatar_anomaly.predict import DEFAULT_MODEL
 
-def command(argv) -> str: return 'python bench/avatar_reader.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
+def command(argv) -> str: return command_line('bench/avatar_reader.py', argv)
 
 def paths(a, argv):
     "Face-path shares on avatar sets for each MTCNN setting; the strictest setting within 1 point of the best on the generated avatars"
@@ -36,15 +36,13 @@ def paths(a, argv):
         ims = [as_pil(f) for f in pick]
         res[name] = [face_paths(ims, t) for t in MTCNN_THRESHOLDS]
         print(name, [round(r['detected'], 3) for r in res[name]], flush=True)
-    gen = [k for k in res if k.startswith('taiwan_')]
-    mean = [np.mean([res[k][i]['detected'] for k in gen]) for i in range(len(MTCNN_THRESHOLDS))]
-    best = next(i for i, m in enumerate(mean) if m >= max(mean) - 0.01)
+    chosen = choose_face_thresholds(res)
     update_card('avatar_styles', face_paths=dict(n=a.n, seed=0, thresholds=[list(t) for t in MTCNN_THRESHOLDS], sets=res, command=command(argv)),
-                detector=dict(thresholds=list(MTCNN_THRESHOLDS[best]), min_face_size=20,
-                              how=(f"the strictest MTCNN thresholds whose detection rate on the generated avatars of taiwan_faces (every style, "
-                                   f"{a.n} each) is within 1 point of the best ({mean[best]:.3f} vs {max(mean):.3f}); "
-                                   "lower ones find more 'faces' on anime crops, where a wrong box is worse than the whole crop")))
-    print('chosen', MTCNN_THRESHOLDS[best])
+                detector=dict(thresholds=list(chosen), min_face_size=20,
+                              how=(f"choose_face_thresholds: the strictest MTCNN thresholds whose detection rate on the generated avatars of "
+                                   f"taiwan_faces (every style, {a.n} each) is within 1 point of the best; lower ones find more 'faces' on "
+                                   "anime crops, where a wrong box is worse than the whole crop")))
+    print('chosen', chosen)
 
 def build(a, argv):
     "Every style's avatars: the FER2013 training samples first, then taiwan_faces and london_faces whole, then FER2013 test"

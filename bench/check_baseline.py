@@ -7,7 +7,7 @@ with the photo reader and the avatar with the avatar reader, as the checker read
 """
 import argparse, json, sys, time
 from avatar_anomaly.data import dataset_path, read_dataset
-from avatar_anomaly.weights import read_card, update_card
+from avatar_anomaly.weights import read_card, update_card, command_line
 from avatar_anomaly.predict import DEFAULT_MODEL, DEFAULT_AVATAR_MODEL
 from avatar_anomaly.avatars import make_stylizer
 from avatar_anomaly.check import AnomalyChecker, DETECTOR_CARD, pairs_benchmark
@@ -26,9 +26,9 @@ def main(argv=None):
     st = make_stylizer(a.generator, a.checkpoint)
     checker = AnomalyChecker(a.model, a.avatar_model, tta=a.tta, detect=False, detector='label-compare')
     res = pairs_benchmark(read_dataset(dataset_path('fer2013')), checker, st)
-    command = 'python bench/check_baseline.py ' + ' '.join(sys.argv[1:] if argv is None else argv)
+    command = command_line('bench/check_baseline.py', argv)
     res = dict(encoders=dict(real=a.model, avatar=a.avatar_model), tta=a.tta, avatars=dict(generator=st.name, **st.settings), **res,
-               seconds=round(time.time() - t0), command=command.strip())
+               seconds=round(time.time() - t0), command=command)
     print(json.dumps(res, indent=2))
     if not a.no_card:
         card = read_card(DETECTOR_CARD)

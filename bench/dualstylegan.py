@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from avatar_anomaly.weights import update_card
+from avatar_anomaly.weights import update_card, command_line
 from avatar_anomaly.dualstylegan import DualStyleGAN, PSPEncoder, DualStyleGANStylizer
 
 def build(size=1024):
@@ -55,7 +55,7 @@ def main(argv=None):
                encode_s_per_image=round(enc, 3), generate_s_per_image=round(gen, 3), s_per_image=round(total/len(imgs), 3),
                hours_for_15k=round(total/len(imgs)*15000/3600, 1))
     print(json.dumps(res))
-    if a.write_card: update_card('dualstylegan', benchmark=dict(res, command='python bench/dualstylegan.py ' + ' '.join(argv if argv is not None else __import__('sys').argv[1:])))
+    if a.write_card: update_card('dualstylegan', benchmark=dict(res, command=command_line('bench/dualstylegan.py', argv)))
     return res
 
 if __name__ == '__main__': main()

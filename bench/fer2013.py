@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from avatar_anomaly.data import EMOTIONS, dataset_path, read_fer2013_folders, as_pil
-from avatar_anomaly.weights import read_card, update_card
+from avatar_anomaly.weights import read_card, update_card, command_line
 from avatar_anomaly.backbones import Evaluation
 from avatar_anomaly.predict import DEFAULT_MODEL, EmotionPredictor
 
@@ -71,7 +71,7 @@ def main(argv=None):
         print(f"training: {figures['train_images_per_s']:.0f} images/s over {tr['epochs']} epochs ({tr['minutes']} min)")
     if a.write_card:
         update_card(a.model, metrics={**card.get('metrics', {}), f'fer2013_{a.split}': dict(
-            figures, command=f"python bench/fer2013.py --split {a.split} --model {a.model} --write-card")})
+            figures, command=command_line('bench/fer2013.py', argv))})
     return figures
 
 if __name__ == '__main__': main()

@@ -31,9 +31,9 @@ import pandas as pd
 import torch
 from PIL import Image
 from avatar_anomaly.data import EMOTIONS, dataset_path, read_dataset
-from avatar_anomaly.weights import read_card, update_card
+from avatar_anomaly.weights import read_card, update_card, command_line
 from avatar_anomaly.check import AnomalyChecker
-from avatar_anomaly.live import LIVE_CARD, StageTimer, check_live, judge_stream, live_settings, live_text, read_stream
+from avatar_anomaly.live import LIVE_CARD, StageTimer, check_live, choose_live_settings, live_settings, live_text, read_stream, smoothing_grid
 from avatar_anomaly.video import face_frames, video_frames, write_video
 
 HAPPY, SAD = 'happy/subj17_1721b08.jpg', 'sad/subj17_1721c16.jpg'   # taiwan_faces test photos the shipped reader reads right
@@ -98,27 +98,11 @@ def choose(args) -> dict:
         cache.write_bytes(pickle.dumps(runs))
     n_change = sum(k == 'change' for k, *_ in runs)
     print(f"{len(runs)} pairs read ({n_change} with a change; cache {cache})", flush=True)
-    rows = []
-    for alpha, persist in itertools.product(args.alphas, args.persists):
-        right, total, delays, flips = np.zeros(2), np.zeros(2), [], 0
-        for kind, change, read in runs:
-            res = list(judge_stream(read, checker, alpha, persist, card['batch'], StageTimer()))
-            for r in res:
-                truth = int(change is not None and r.time >= change - 1e-9)
-                right[truth] += r.anomaly == bool(truth); total[truth] += 1
-            flips += sum(a.anomaly != b.anomaly for a, b in zip(res, res[1:]))
-            if change is not None:
-                hit = next((r.time for r in res if r.time >= change - 1e-9 and r.anomaly), None)
-                if hit is not None: delays.append(hit - change)
-        rows.append(dict(alpha=alpha, persist=persist, balanced_accuracy=round(float((right/total).mean()), 4),
-                         false_share=round(float(1 - right[0]/total[0]), 4), caught=round(len(delays)/n_change, 4),
-                         mean_delay_s=round(float(np.mean(delays)), 3) if delays else None, flips_per_pair=round(flips/len(runs), 2)))
-    grid = pd.DataFrame(rows)
+    grid = smoothing_grid([(change, read) for _, change, read in runs], checker, args.alphas, args.persists, card['batch'])
     print(grid.to_string())
-    pick = grid.sort_values(['balanced_accuracy', 'mean_delay_s'], ascending=[False, True]).iloc[0]
-    chosen = dict(alpha=float(pick.alpha), persist=int(pick.persist))
+    chosen = choose_live_settings(grid)
     print('chosen:', chosen)
-    return dict(chosen=chosen, grid=rows, pairs=dict(consistent=len(runs) - n_change, change=n_change),
+    return dict(chosen=chosen, grid=grid.to_dict('records'), pairs=dict(consistent=len(runs) - n_change, change=n_change),
                 detector=checker.detector.name, threshold=checker.threshold)
 
 def _iou(a, b) -> float:
@@ -191,7 +175,7 @@ def main():
     torch.manual_seed(0)
     if args.threads: torch.set_num_threads(args.threads)
     machine = dict(torch_threads=torch.get_num_threads(), cpus=os.cpu_count(), load_average_at_start=[round(x, 2) for x in os.getloadavg()])
-    command = 'python bench/live.py ' + ' '.join(sys.argv[1:])
+    command = command_line('bench/live.py')
     print(json.dumps(machine))
     if args.tracking:
         res = tracking(args)

@@ -18,7 +18,7 @@ from PIL import Image
 import onnx, onnxruntime
 from avatar_anomaly.data import dataset_path, read_dataset, usable_rows, pil_to_array
 from avatar_anomaly.faces import cropper_for
-from avatar_anomaly.weights import CARDS_DIR, read_card, update_card
+from avatar_anomaly.weights import CARDS_DIR, read_card, update_card, command_line
 from avatar_anomaly.backbones import preset_of, batch_proba
 from avatar_anomaly.predict import load_model, EmotionPredictor
 from avatar_anomaly.check import load_detector
@@ -125,7 +125,7 @@ def main(argv=None):
         print(f"{name}: crops/s torch {sp['torch']} onnx {sp['onnx']}; max |Δ| logits {worst['logits']:.2e} probs {worst['probs']:.2e} "
               f"features (relative) {worst['features_rel']:.2e} over {results[name]['parity']['n']} crops", flush=True)
     dets = detector_figures(a.detectors, fer, a.threads, a.rounds, a.n_bs1) if 'detectors' in a.parts else None
-    meta = dict(command='python bench/onnx_backend.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
+    meta = dict(command=command_line('bench/onnx_backend.py', argv),
                 machine=f"{cpu_name()}, {a.threads} threads for both backends, load average {os.getloadavg()[0]:.1f} at the end",
                 versions=dict(torch=torch.__version__, onnxruntime=onnxruntime.__version__, onnx=onnx.__version__),
                 opset=OPSET, threads=a.threads, rounds=a.rounds)

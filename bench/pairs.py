@@ -18,12 +18,12 @@ import pandas as pd
 import torch
 from avatar_anomaly.data import dataset_path, read_dataset, usable_rows
 from avatar_anomaly import predict
-from avatar_anomaly.weights import read_card, write_card, CARDS_DIR
+from avatar_anomaly.weights import read_card, write_card, CARDS_DIR, command_line
 from avatar_anomaly.avatars import avatar_dir, avatar_table, avatar_styles, style_stylizer
 from avatar_anomaly.finetune import fer2013_photos, style_photos
 from avatar_anomaly.siamese_v1 import save_detector
 from avatar_anomaly.siamese_v2 import V2_VARIANTS
-from avatar_anomaly.check import (AnomalyChecker, LabelCompare, CHECKER_CARD, DETECTORS, pair_sets, encode_pair_sets, compare_detectors,
+from avatar_anomaly.check import (AnomalyChecker, LabelCompare, valid_scores, choose_detectors, CHECKER_CARD, DETECTORS, pair_sets, encode_pair_sets, compare_detectors,
                                   leave_one_style_out, TRAIN_SETS)
 
 DATASETS = ('fer2013', 'taiwan_faces', 'london_faces')
@@ -77,7 +77,7 @@ def main(argv=None):
     ap.add_argument('--out', default=None, help='also write the full tables to this CSV stem (STEM.csv, STEM.loso.csv)')
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
-    command = ('python bench/pairs.py ' + ' '.join(sys.argv[1:] if argv is None else argv)).strip()
+    command = command_line('bench/pairs.py', argv)
     log = lambda m: print(m, file=sys.stderr, flush=True)
     t0 = time.time()
     data, counts = {}, {}
@@ -97,12 +97,12 @@ def main(argv=None):
     print(f"## test balanced accuracy (thresholds chosen on the valid pairs of {', '.join(TRAIN_SETS)}, all styles)\n{summary(table).T.to_string()}")
     full = table[table.split == 'test'][['detector', 'style', 'pairs', 'n', 'accuracy', 'balanced_accuracy', 'roc_auc', 'pr_auc', 'f1', 'threshold']]
     print(f"\n## all test figures\n{full.round(4).to_string(index=False)}")
-    valid = table[(table.split == 'valid')].groupby('detector').apply(
-        lambda t: float(np.average(t.balanced_accuracy, weights=t.n)), include_groups=False).sort_values(ascending=False)
+    valid = valid_scores(table)
+    choice = choose_detectors(valid)
     print(f"\n## valid balanced accuracy (pair-weighted over styles and sets)\n{valid.round(4).to_string()}")
     loso = None
     if not a.no_loso and len(data) > 1:
-        v2_name = max((k for k in valid.index if k.startswith('siamese-v2 ')), key=lambda k: valid[k])
+        v2_name = choice['v2_variant']
         loso = leave_one_style_out(data, V2_VARIANTS[v2_name.split(' ', 1)[1]], lc, epochs=a.epochs, seed=a.seed)
         print(f"\n## leave one style out ({v2_name}): test balanced accuracy\n"
               f"{loso.pivot_table(index=['left_out', 'pairs'], columns='detector', values='balanced_accuracy').round(4).to_string()}")
@@ -110,7 +110,7 @@ def main(argv=None):
         table.to_csv(f'{a.out}.csv', index=False)
         if loso is not None: loso.to_csv(f'{a.out}.loso.csv', index=False)
     if not a.write_cards: return table
-    v2_name = max((k for k in valid.index if k.startswith('siamese-v2 ')), key=lambda k: valid[k])
+    v2_name = choice['v2_variant']
     rows = lambda name: table[table.detector == name].round(4).to_dict('records')
     base = dict(encoders=dict(real=a.real_model, avatar=a.avatar_model),
                 features="each reader's vector before its last Linear (+ BatchNorm for DAN), see siamese_v1.features",
@@ -126,8 +126,7 @@ def main(argv=None):
         save_detector(model, card, dict(description=desc, **base, threshold=thr, chosen=dict(how=how, command=command),
                                         variant=name, study_accuracy=STUDY[card.replace('_', '-')],
                                         benchmarks=dict(rows=rows(name), label_compare=rows('label-compare'), variants=others, minutes=minutes)))
-    shipped = {'label-compare': 'label-compare', 'siamese-v1': 'siamese-v1', 'siamese-v2': v2_name}
-    best = max(shipped, key=lambda k: valid[shipped[k]])
+    shipped, best = choice['shipped'], choice['default']
     sp = speed(best)
     print(f"\n## speed of the default detector ({best}), {sp['threads']} torch thread(s): {sp}")
     write_card(CARDS_DIR/f'{CHECKER_CARD}.json', dict(kind='checker', default_detector=best, chosen=dict(

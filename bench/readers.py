@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pandas as pd
 from avatar_anomaly.data import EMOTIONS, dataset_path, data_root, read_dataset, usable_rows, load_image
-from avatar_anomaly.weights import read_card, update_card
+from avatar_anomaly.weights import read_card, update_card, command_line
 from avatar_anomaly.backbones import Evaluation
 from avatar_anomaly.predict import DEFAULT_MODEL, EmotionPredictor, probs_matrix
 sys.path.insert(0, str(Path(__file__).parent))
@@ -98,8 +98,7 @@ def main(argv=None):
     print(table.drop(columns='recall').to_string(index=False))
     if a.write_card:
         for m, res in cards.items():
-            update_card(m, metrics={**read_card(m).get('metrics', {}), 'readers': dict(res, command='python bench/readers.py --models '
-                                    + ' '.join(a.models) + ' --write-card')})
+            update_card(m, metrics={**read_card(m).get('metrics', {}), 'readers': dict(res, command=command_line('bench/readers.py', argv))})
     return table
 
 if __name__ == '__main__': main()

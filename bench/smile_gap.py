@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from PIL import Image
 from avatar_anomaly.data import EMOTIONS, dataset_path, read_dataset, usable_rows, load_image
-from avatar_anomaly.weights import read_card, update_card
+from avatar_anomaly.weights import read_card, update_card, command_line
 from avatar_anomaly.backbones import Evaluation
 from avatar_anomaly.predict import DEFAULT_MODEL, EmotionPredictor, probs_matrix
 sys.path.insert(0, str(Path(__file__).parent))
@@ -89,7 +89,7 @@ def main(argv=None):
                                      taiwan_faces_test=scored(own['taiwan_test'], y_test, bias),
                                      taiwan_faces_test_without=scored(own['taiwan_test'], y_test)),
             peer_views=peer_views,
-            command='python bench/smile_gap.py --models ' + ' '.join(a.models) + ' --write-card')
+            command=command_line('bench/smile_gap.py', argv))
         print(json.dumps({m: out[m]}, indent=1), flush=True)
     if a.write_card:
         for m, res in out.items(): update_card(m, metrics={**read_card(m).get('metrics', {}), 'london_gap': res})

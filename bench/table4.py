@@ -12,7 +12,7 @@ import argparse, json, sys, time
 from pathlib import Path
 import pandas as pd
 from avatar_anomaly.data import dataset_path, read_dataset
-from avatar_anomaly.weights import read_card, update_card
+from avatar_anomaly.weights import read_card, update_card, command_line
 from avatar_anomaly.toon import whitebox_checkpoint
 from avatar_anomaly.predict import DEFAULT_MODEL
 from avatar_anomaly.avatars import table4_stylizers, preservation_table, choose_settings, make_stylizer
@@ -28,7 +28,7 @@ def add_rows(table, a, argv):
     if not a.no_card:
         card = read_card('table4')
         rows = [r for r in card['rows'] if r['generator'] != a.add] + res.to_dict('records')
-        update_card('table4', rows=rows, added={**card.get('added', {}), a.add: dict(n=a.n, command='python bench/table4.py ' + ' '.join(sys.argv[1:] if argv is None else argv))})
+        update_card('table4', rows=rows, added={**card.get('added', {}), a.add: dict(n=a.n, command=command_line('bench/table4.py', argv))})
     return res
 
 def main(argv=None):

@@ -10,6 +10,7 @@ taiwan_faces valid (other performers); the test splits are left for `bench/reade
 import argparse, sys
 from pathlib import Path
 import pandas as pd
+from avatar_anomaly.weights import command_line
 from avatar_anomaly.data import dataset_path, read_dataset, usable_rows, as_pil
 from avatar_anomaly.faces import crop_table, cropper_for, calibrate_framing
 from avatar_anomaly.train import train_dan
@@ -41,6 +42,6 @@ def main(argv=None):
     table = training_table(fer, photos, crop, a.repeat)
     print(f"crop rule {crop['place']}; training table: {table.split.value_counts().to_dict()} ({table.source.value_counts().to_dict()})", flush=True)
     train_dan(table, 'dan_fernet_s_photos', epochs=a.epochs, out=a.out, seed=a.seed, crop=crop, progress=False, votes=a.votes,
-              reproduce='python bench/train_reader.py ' + ' '.join(sys.argv[1:] if argv is None else argv))
+              reproduce=command_line('bench/train_reader.py', argv))
 
 if __name__ == '__main__': main()
