@@ -217,3 +217,30 @@ def test_fastai_check_catches_a_module_that_loads_it():
 def test_reading_imports_no_fastai():
     p = {m: loaded_packages(f'avatar_anomaly.{m}') for m in FASTAI_FREE}
     assert not any(p.values()), f"modules that read faces or make avatars load fastai: {p}"
+
+# Every test-position cell of a chapter asserts something
+
+ASSERTS = re.compile(r'\btest_\w+\(|\bassert\b|\bassert_\w+\(')
+
+def silent_cells(nb_path:Path) -> list:
+    "The code cells after a chapter's first `#| export` cell that neither export, hide nor assert anything (first line of each)"
+    import json
+    out, seen = [], False
+    for c in json.loads(nb_path.read_text())['cells']:
+        if c['cell_type'] != 'code': continue
+        s = ''.join(c['source'])
+        if re.match(r'#\|\s*export', s): seen = True; continue
+        if not seen or re.match(r'#\|\s*(hide|default_exp|eval:\s*false)', s): continue
+        if not ASSERTS.search(s): out.append(s.strip().splitlines()[0][:80] if s.strip() else '(empty)')
+    return out
+
+def test_silent_cell_check_catches_a_fake(tmp_path):
+    import json
+    cell = lambda s: dict(cell_type='code', source=[s])
+    (tmp_path/'01_x.ipynb').write_text(json.dumps(dict(cells=[cell('print(1)'), cell('#| export\ndef f(): pass'), cell('f()'), cell('#| hide\nx = 1'),
+                                                              cell('test_eq(f(), None)'), cell('assert f() is None')])))
+    assert silent_cells(tmp_path/'01_x.ipynb') == ['f()']
+
+def test_every_test_cell_asserts():
+    p = {nb.name: s for nb in sorted((PKG.parent/'nbs').glob('[0-9]*.ipynb')) if (s := silent_cells(nb))}
+    assert not p, "cells that show something but assert nothing (add a check that can fail):\n" + '\n'.join(f"{k}: {v}" for k, v in p.items())
