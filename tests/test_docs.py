@@ -114,7 +114,9 @@ def test_every_sidebar_notebook_has_a_page(site):
 def test_pages_are_valid_nbformat(site):
     "What Sphinx read: the cleaned notebooks pass the nbformat 4 schema"
     import nbformat
-    for f in (site.parent/'src').glob('*.ipynb'): nbformat.validate(nbformat.read(f, as_version=4))
+    read = sorted((site.parent/'src').glob('*.ipynb'))
+    assert {f.stem for f in read} == {'index', *(bd.page_name(n) for n in bd.sidebar_notebooks() if n != 'index.ipynb')}, "the site's sources are not the sidebar's notebooks"
+    for f in read: nbformat.validate(nbformat.read(f, as_version=4))
 
 def test_no_directive_on_any_page(site):
     bad = [f.name for f in site.glob('*.html') if '#|' in text_of(f.read_text())]
