@@ -18,7 +18,8 @@ __all__ = ['EXIT_STATUS', 'COMMANDS', 'VIDEO_REPORTS', 'PLOT_SUFFIXES', 'Command
            'add_command', 'call', 'command', 'build_parser', 'user_error', 'main', 'summary_json', 'summary_text',
            'cmd_data', 'cmd_train', 'cmd_table2', 'cmd_table3', 'reader_backend', 'result_text', 'cmd_predict',
            'unit_interval', 'stylizer_knobs', 'check_output', 'cmd_stylize', 'pair_items', 'check_report',
-           'write_report', 'cmd_check', 'check_streams', 'cmd_export', 'cmd_demo', 'cmd_label', 'cmd_app']
+           'write_report', 'cmd_check', 'load_checker', 'check_streams', 'cmd_export', 'cmd_demo', 'cmd_label',
+           'cmd_app']
 
 # %% ../nbs/90_cli.ipynb #a1c0f002
 class CommandError(ValueError):
@@ -381,22 +382,16 @@ def cmd_check(real:Path=None, # real face image or folder
              ) -> int:
     "Does the avatar show the emotion of the real face? (pairs of files or folders, or --pairs CSV)"
     if threshold is not None: unit_interval(threshold, '--threshold')
+    checker_kw = dict(**given(real_model=model, avatar_model=avatar_model, threshold=threshold), tta=tta, detect=False if crops else None,
+                      detector=detector)
+    onnx = reader_backend(backend, model, avatar_model, files=False) == 'onnx'
     if video is not None or camera is not None:
         return check_streams(real, avatar, pairs, video=video, camera=camera, every=every, report=report, plot=plot, fps=fps, json=json,
-                             checker_kw=dict(**given(real_model=model, avatar_model=avatar_model, threshold=threshold), tta=tta,
-                                             detect=False if crops else None, detector=detector),
-                             onnx=reader_backend(backend, model, avatar_model, files=False) == 'onnx')
+                             checker_kw=checker_kw, onnx=onnx)
     if every is not None or plot is not None: raise CommandError("--every and --plot go with --video (or --camera)")
     if report is not None: check_report(report)
     items = pair_items(real, avatar, pairs)
-    onnx = reader_backend(backend, model, avatar_model, files=False) == 'onnx'
-    from avatar_anomaly.check import AnomalyChecker, detector_card
-    detector_card(detector)   # an unknown name is refused before any model loads
-    checker = AnomalyChecker(**given(real_model=model, avatar_model=avatar_model, threshold=threshold), tta=tta,
-                             detect=False if crops else None, detector=detector)
-    if onnx:
-        from avatar_anomaly.onnx import use_onnx
-        use_onnx(checker)
+    checker = load_checker(checker_kw, onnx)
     results = checker.check_items(items, progress=len(items) > 20 and not json)
     for r in results: print(dumps(r.to_json()) if json else str(r))
     if report is not None: write_report(results, report)
@@ -414,6 +409,17 @@ def _writable(f:Path, option:str, suffixes:tuple):
     if not f.parent.is_dir(): raise CommandError(f"{option} {f}: no folder {f.parent}")
     if not os.access(f.parent, os.W_OK): raise CommandError(f"{option} {f}: cannot write in {f.parent}")
 
+def load_checker(checker_kw:dict, # `AnomalyChecker` arguments
+                 onnx:bool=False): # run the readers (and a Siamese detector) with onnxruntime
+    "The checker `check` asked for: an unknown detector refused before any model loads, then the models, then onnxruntime if asked"
+    from avatar_anomaly.check import AnomalyChecker, detector_card
+    detector_card(checker_kw.get('detector'))
+    checker = AnomalyChecker(**checker_kw)
+    if onnx:
+        from avatar_anomaly.onnx import use_onnx
+        use_onnx(checker)
+    return checker
+
 def check_streams(real:Path|None, avatar:Path|None, pairs:Path|None, *,
                   video:list|None, # the --video paths
                   camera:str|None, # the --camera index or URL
@@ -426,21 +432,16 @@ def check_streams(real:Path|None, avatar:Path|None, pairs:Path|None, *,
     if camera is None and len(video) != 2: raise CommandError(f"--video takes REAL AVATAR (two videos or frame folders), got {len(video)}")
     if camera is not None and len(video) != 1:
         raise CommandError(f"with --camera, --video takes the AVATAR only (one video or frame folder), got {len(video)}")
-    if every is not None and every < 1: raise CommandError(f"--every {every}: must be at least 1")
     if not fps > 0: raise CommandError(f"--fps {fps}: must be a positive number")
     if report is not None: _writable(report, '--report', VIDEO_REPORTS)
     if plot is not None: _writable(plot, '--plot', PLOT_SUFFIXES)
-    from avatar_anomaly.live import check_live, live_text
+    from avatar_anomaly.live import check_live, live_settings, live_text
     from avatar_anomaly.video import VideoError, probe_video, camera_frames
-    from avatar_anomaly.check import AnomalyChecker, detector_card
+    live_settings(**given(every=every))   # the library's check of the setting, before any model loads
     for v in video:
         if not v.exists(): raise VideoError(f"{v}: no such file or folder")
         if v.is_file(): probe_video(v)
-    detector_card(checker_kw.get('detector'))
-    checker = AnomalyChecker(**checker_kw)
-    if onnx:
-        from avatar_anomaly.onnx import use_onnx
-        use_onnx(checker)
+    checker = load_checker(checker_kw, onnx)
     sources = ([camera_frames(int(camera) if camera.isdigit() else camera)] if camera is not None else []) + list(video)
     problems = []
     live = check_live(*sources, checker, report=report, plot=plot, fps=fps, progress=True, problems=problems, **given(every=every))
