@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
-from .data import EMOTIONS, InputError, usable_rows, cache_dir, map_report, as_pil, pil_to_array, write_atomic
+from .data import EMOTIONS, PAIR_COLUMNS, InputError, usable_rows, cache_dir, map_report, as_pil, pil_to_array, write_atomic
 from .weights import read_card
 from .backbones import Evaluation, batch_proba
 from .predict import DEFAULT_MODEL, load_model, preset_of
@@ -23,11 +23,11 @@ from .toon import ToonStylizer, WhiteboxStylizer, AnimeGANStylizer, whitebox_che
 from .dualstylegan import DualStyleGANStylizer
 
 # %% auto #0
-__all__ = ['GENERATORS', 'MANIFEST_COLUMNS', 'FAILURE_COLUMNS', 'PAIR_COLUMNS', 'TOON_KNOBS', 'Stylizer', 'Generator',
-           'default_settings', 'make_stylizer', 'avatar_styles', 'style_stylizer', 'style_family', 'item_seed',
-           'source_root', 'mirror_paths', 'SettingsMismatchError', 'generate_avatars', 'avatar_table',
-           'avatar_failures', 'avatar_dir', 'dataset_avatars', 'sample_split', 'anomaly_pairs', 'preservation_table',
-           'table4_stylizers', 'choose_settings', 'plot_preservation']
+__all__ = ['GENERATORS', 'MANIFEST_COLUMNS', 'FAILURE_COLUMNS', 'TOON_KNOBS', 'Stylizer', 'Generator', 'default_settings',
+           'make_stylizer', 'avatar_styles', 'style_stylizer', 'style_family', 'item_seed', 'source_root',
+           'mirror_paths', 'SettingsMismatchError', 'generate_avatars', 'avatar_table', 'avatar_failures', 'avatar_dir',
+           'dataset_avatars', 'sample_split', 'anomaly_pairs', 'preservation_table', 'table4_stylizers',
+           'choose_settings', 'plot_preservation']
 
 # %% ../nbs/03b_avatars.ipynb #ae807e02
 @runtime_checkable
@@ -255,8 +255,6 @@ def sample_split(table:pd.DataFrame, # a reader's table
     return t[t.index.isin(keep)]
 
 # %% ../nbs/03b_avatars.ipynb #6fd2c920
-PAIR_COLUMNS = ['real', 'avatar', 'real_label', 'avatar_label', 'split', 'kind', 'anomaly']
-
 def anomaly_pairs(avatars:pd.DataFrame, # avatar table (`path` = avatar, `photo` = its source, `label`, `split`)
                   n_same:int=1, # other same-emotion avatars per photo
                   n_mismatch:int=2, # other-emotion avatars per photo

@@ -6,70 +6,19 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/cli.html.md"""
 
 # %% ../nbs/90_cli.ipynb #787959e0
 from __future__ import annotations
-import argparse, csv, inspect, os, shlex, sys, textwrap, traceback, typing
+import argparse, csv, os, shlex, sys, textwrap, traceback
 from json import dumps
 from pathlib import Path
 
-from fastcore.docments import docments
 from . import __version__
+from .commands import CommandError, given, add_command, call
 
 # %% auto #0
-__all__ = ['EXIT_STATUS', 'COMMANDS', 'VIDEO_REPORTS', 'PLOT_SUFFIXES', 'CommandError', 'given', 'arg_type', 'argument',
-           'add_command', 'call', 'command', 'build_parser', 'user_error', 'main', 'summary_json', 'summary_text',
-           'cmd_data', 'cmd_train', 'cmd_table2', 'cmd_table3', 'reader_backend', 'result_text', 'cmd_predict',
-           'unit_interval', 'stylizer_knobs', 'check_output', 'cmd_stylize', 'pair_items', 'check_report',
-           'write_report', 'cmd_check', 'load_checker', 'check_streams', 'cmd_export', 'cmd_demo', 'cmd_label',
-           'cmd_app']
-
-# %% ../nbs/90_cli.ipynb #a1c0f002
-class CommandError(ValueError):
-    "A command's arguments do not make sense (reported in one line, exit status 2)"
-
-def given(**kw) -> dict:
-    "The keyword arguments that are not `None`: the rest keep the called function's defaults"
-    return {k: v for k, v in kw.items() if v is not None}
-
-def arg_type(anno):
-    "argparse's `type` for an annotation"
-    if anno in (Path, int, float, str): return anno
-    raise TypeError(f"no command-line type for the annotation {anno!r} (Path, int, float, str, list[...] or bool)")
-
-def argument(p:inspect.Parameter, # a parameter of a command, its annotation evaluated
-             doc:str|None=None): # its docment
-    "`(names, kwargs)` for `add_argument` of the parameter `p`"
-    d, anno, flag = p.default, p.annotation, '--' + p.name.replace('_', '-')
-    help = (doc or '').replace('%', '%%') + ('' if d is p.empty or d is None or isinstance(d, bool) else f" (default: {d})")
-    if anno is bool:
-        if d is False: return [flag], dict(action='store_true', help=help)
-        if d is True: return ['--no-' + flag[2:]], dict(dest=p.name, action='store_false', help=help)
-        raise TypeError(f"{p.name}: a bool parameter needs the default False (--{p.name}) or True (--no-{p.name})")
-    kw = (dict(nargs='+', type=arg_type((typing.get_args(anno) or (str,))[0])) if typing.get_origin(anno) is list or anno is list
-          else dict(type=arg_type(anno)))
-    if p.kind is p.POSITIONAL_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and d is p.empty):
-        if d is not p.empty: kw |= dict(nargs='?', default=d)
-        return [p.name], kw | dict(metavar=p.name.upper(), help=help)
-    return [flag], kw | dict(dest=p.name, default=None if d is p.empty else d, required=d is p.empty, help=help)
-
-def add_command(sub, # from `ArgumentParser.add_subparsers`
-                f, # a typed function with docments; its docstring is the command's help
-                name:str|None=None, # the command (default: `f`'s name)
-                epilog:str|None=None): # text after the options in `NAME --help`
-    "Add `f` as the subcommand `name` of `sub`, its arguments derived from `f`'s signature and docments"
-    p = sub.add_parser(name or f.__name__, help=f.__doc__, description=textwrap.fill(f.__doc__, 79), epilog=epilog,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    docs = docments(f)
-    for prm in inspect.signature(f, eval_str=True).parameters.values():
-        names, kw = argument(prm, docs.get(prm.name))
-        p.add_argument(*names, **kw)
-    p.set_defaults(func=f)
-    return p
-
-def call(f, # a command
-         args:dict): # its parsed arguments, by parameter name
-    "`f(**args)`, with the positional-only parameters passed by position"
-    ps = inspect.signature(f).parameters.values()
-    return f(*[args[p.name] for p in ps if p.kind is p.POSITIONAL_ONLY],
-             **{p.name: args[p.name] for p in ps if p.kind is not p.POSITIONAL_ONLY})
+__all__ = ['EXIT_STATUS', 'COMMANDS', 'VIDEO_REPORTS', 'PLOT_SUFFIXES', 'command', 'build_parser', 'user_error', 'main',
+           'summary_json', 'summary_text', 'cmd_data', 'cmd_train', 'cmd_table2', 'cmd_table3', 'reader_backend',
+           'result_text', 'cmd_predict', 'unit_interval', 'stylizer_knobs', 'check_output', 'cmd_stylize', 'pair_items',
+           'check_report', 'write_report', 'cmd_check', 'load_checker', 'check_streams', 'cmd_export', 'cmd_demo',
+           'cmd_label', 'cmd_app']
 
 # %% ../nbs/90_cli.ipynb #a1c0f005
 EXIT_STATUS = """exit status (as for diff and grep):

@@ -16,12 +16,12 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['EMOTIONS', 'RAFDB', 'FER2013', 'FER2013_FOLDERS', 'AFFECTNET7', 'AFFECTNET8', 'CKPLUS', 'FOLDER_NAMES',
-           'FERPLUS_COLUMNS', 'TABLE_COLUMNS', 'IMAGE_EXTS', 'SPLIT_NAMES', 'GRAY_MODES', 'AvatarAnomalyError',
-           'InputError', 'DataNotFoundError', 'data_root', 'data_required', 'dataset_path', 'cache_dir',
-           'UnknownLabelError', 'LabelMap', 'ferplus_majority', 'emotion_table', 'is_image_file', 'read_folder_tree',
-           'image_files', 'write_image', 'read_rafdb', 'write_atomic', 'read_fer2013_csv', 'read_fer2013_folders',
-           'read_dataset', 'ImageError', 'pil_to_array', 'load_image', 'as_pil', 'image_size', 'image_png', 'png_bytes',
-           'map_report', 'check_images', 'usable_rows', 'summarise_dataset']
+           'FERPLUS_COLUMNS', 'TABLE_COLUMNS', 'PAIR_COLUMNS', 'IMAGE_EXTS', 'SPLIT_NAMES', 'GRAY_MODES',
+           'AvatarAnomalyError', 'InputError', 'DataNotFoundError', 'data_root', 'data_required', 'dataset_path',
+           'cache_dir', 'UnknownLabelError', 'LabelMap', 'ferplus_majority', 'emotion_table', 'is_image_file',
+           'read_folder_tree', 'image_files', 'write_image', 'read_rafdb', 'write_atomic', 'read_fer2013_csv',
+           'read_fer2013_folders', 'read_dataset', 'ImageError', 'pil_to_array', 'load_image', 'as_pil', 'image_size',
+           'image_png', 'png_bytes', 'map_report', 'check_images', 'usable_rows', 'summarise_dataset']
 
 # %% ../nbs/00_data.ipynb #ffa67354
 class AvatarAnomalyError(Exception):
@@ -132,6 +132,7 @@ def ferplus_majority(votes, # the 10 FER+ vote counts in `FERPLUS_COLUMNS` order
 
 # %% ../nbs/00_data.ipynb #6b94add1
 TABLE_COLUMNS = ('path', 'label', 'split', 'source', 'flag')
+PAIR_COLUMNS = ['real', 'avatar', 'real_label', 'avatar_label', 'split', 'kind', 'anomaly']   # a (real face, avatar) pairs table: files, labels, split, how the pair was drawn, the truth
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp')
 SPLIT_NAMES = {'train':'train', 'training':'train', 'valid':'valid', 'val':'valid', 'validation':'valid',
                'publictest':'valid', 'test':'test', 'testing':'test', 'privatetest':'test'}

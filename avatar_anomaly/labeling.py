@@ -15,8 +15,8 @@ from fastcore.basics import patch
 import ipywidgets as W
 import numpy as np
 import pandas as pd
-from .data import EMOTIONS, InputError, DataNotFoundError, UnknownLabelError, emotion_table, is_image_file, read_dataset, png_bytes
-from .avatars import PAIR_COLUMNS, avatar_table
+from .data import EMOTIONS, PAIR_COLUMNS, InputError, DataNotFoundError, UnknownLabelError, emotion_table, is_image_file, read_dataset, png_bytes
+from .avatars import avatar_table
 
 # %% auto #0
 __all__ = ['NOT_EMOTIONS', 'LABELS', 'ACTIONS', 'KEYS', 'EVENT_KEYS', 'EVENTS', 'ITEM_COLUMNS', 'QUEUES', 'LABEL_COLUMNS',

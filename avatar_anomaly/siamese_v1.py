@@ -22,13 +22,12 @@ from fastai.learner import Learner
 from fastai.metrics import AccumMetric
 from fastai.optimizer import Adam
 from safetensors.torch import save_file, load_file
-from .data import EMOTIONS, InputError, cache_dir, map_report, usable_rows, pil_to_array, as_pil
+from .data import EMOTIONS, PAIR_COLUMNS, InputError, cache_dir, map_report, usable_rows, pil_to_array, as_pil
 from .faces import Face, cropper_for
 from .weights import (default_device, read_card, write_card, find_weights, load_state_dict_strict, main_process, CARDS_DIR,
                                     MODELS_DIR)
 from .train import csv_logger, timed_fit
 from .predict import DEFAULT_MODEL, EmotionPredictor
-from .avatars import PAIR_COLUMNS
 
 # %% auto #0
 __all__ = ['performer_of', 'same_person_pairs', 'encode_files', 'PairFeatures', 'pair_dls', 'show_pairs', 'choose_threshold',
