@@ -17,7 +17,7 @@ from .commands import CommandError, given, add_command, call
 __all__ = ['EXIT_STATUS', 'COMMANDS', 'VIDEO_REPORTS', 'PLOT_SUFFIXES', 'command', 'build_parser', 'user_error', 'main',
            'summary_json', 'summary_text', 'cmd_data', 'cmd_train', 'cmd_table2', 'cmd_table3', 'reader_backend',
            'result_text', 'cmd_predict', 'unit_interval', 'stylizer_knobs', 'check_output', 'cmd_stylize', 'pair_items',
-           'check_report', 'write_report', 'cmd_check', 'load_checker', 'check_streams', 'cmd_export', 'cmd_demo',
+           'check_report', 'write_report', 'load_checker', 'cmd_check', 'check_streams', 'cmd_export', 'cmd_demo',
            'cmd_label', 'cmd_app']
 
 # %% ../nbs/90_cli.ipynb #a1c0f005
@@ -309,6 +309,17 @@ def write_report(results:list, # `CheckResult`s
         w.writeheader()
         w.writerows({k: dumps(v) if isinstance(v, (dict, list)) else v for k, v in r.items()} for r in rows)
 
+def load_checker(checker_kw:dict, # `AnomalyChecker` arguments
+                 onnx:bool=False): # run the readers (and a Siamese detector) with onnxruntime
+    "The checker `check` asked for: an unknown detector refused before any model loads, then the models, then onnxruntime if asked"
+    from avatar_anomaly.check import AnomalyChecker, detector_card
+    detector_card(checker_kw.get('detector'))
+    checker = AnomalyChecker(**checker_kw)
+    if onnx:
+        from avatar_anomaly.onnx import use_onnx
+        use_onnx(checker)
+    return checker
+
 @command(exits="0 no anomaly; 1 an anomaly in at least one pair; 2 a pair could not be checked (all results are printed "
                "first, whatever the other pairs showed), or trouble")
 def cmd_check(real:Path=None, # real face image or folder
@@ -357,17 +368,6 @@ def _writable(f:Path, option:str, suffixes:tuple):
     if f.suffix not in suffixes: raise CommandError(f"{option} {f}: must end in {' or '.join(suffixes)}")
     if not f.parent.is_dir(): raise CommandError(f"{option} {f}: no folder {f.parent}")
     if not os.access(f.parent, os.W_OK): raise CommandError(f"{option} {f}: cannot write in {f.parent}")
-
-def load_checker(checker_kw:dict, # `AnomalyChecker` arguments
-                 onnx:bool=False): # run the readers (and a Siamese detector) with onnxruntime
-    "The checker `check` asked for: an unknown detector refused before any model loads, then the models, then onnxruntime if asked"
-    from avatar_anomaly.check import AnomalyChecker, detector_card
-    detector_card(checker_kw.get('detector'))
-    checker = AnomalyChecker(**checker_kw)
-    if onnx:
-        from avatar_anomaly.onnx import use_onnx
-        use_onnx(checker)
-    return checker
 
 def check_streams(real:Path|None, avatar:Path|None, pairs:Path|None, *,
                   video:list|None, # the --video paths
