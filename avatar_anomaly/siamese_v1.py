@@ -21,11 +21,11 @@ from fastai.data.load import DataLoader
 from fastai.learner import Learner
 from fastai.metrics import AccumMetric
 from fastai.optimizer import Adam
-from safetensors.torch import save_file, load_file
+from safetensors.torch import save_file
 from .data import EMOTIONS, PAIR_COLUMNS, InputError, cache_dir, map_report, usable_rows, pil_to_array, as_pil
 from .faces import Face, cropper_for
 from .weights import (default_device, read_card, write_card, find_weights, load_state_dict_strict, main_process, CARDS_DIR,
-                                    MODELS_DIR)
+                                    MODELS_DIR, CardError, read_safetensors)
 from .train import csv_logger, timed_fit
 from .predict import DEFAULT_MODEL, EmotionPredictor
 
@@ -272,10 +272,10 @@ class SiameseDetector:
         self.card = card if isinstance(card, dict) else read_card(card)
         self.name = self.card['name']
         cls = self.card.get('model', {}).get('cls')
-        if cls not in build: raise ValueError(f"detector card {self.name}: model class {cls!r} is not one of {', '.join(build)}")
+        if cls not in build: raise CardError(f"detector card {self.name}: model class {cls!r} is not one of {', '.join(build)}")
         self.model = build[cls](**self.card['model']['config'])
         f = find_weights(self.card['weights'], 'detector weights file')
-        load_state_dict_strict(self.model, load_file(str(f)), str(f))
+        load_state_dict_strict(self.model, read_safetensors(f), str(f))
         self.model.to(device or 'cpu').eval()
         self.encoders = (self.card['encoders']['real'], self.card['encoders']['avatar'])
         self.threshold = float(self.card['threshold'] if threshold is None else threshold)

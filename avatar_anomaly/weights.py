@@ -21,8 +21,8 @@ from .data import EMOTIONS, AvatarAnomalyError, InputError, cache_dir, write_ato
 __all__ = ['MODELS_DIR', 'CARDS_DIR', 'WEIGHTS_ENV', 'WeightsUnavailableError', 'CheckpointMismatchError', 'CardError',
            'hub_reachable', 'default_device', 'weights_dirs', 'find_weights', 'load_checkpoint', 'state_dict_of',
            'read_state_dict', 'load_state_dict_strict', 'main_process', 'write_model_files', 'resolve_model_path',
-           'read_model_card', 'fill_model', 'card_file', 'read_card', 'write_card', 'update_card', 'command_line',
-           'local_weights']
+           'read_model_card', 'read_safetensors', 'fill_model', 'card_file', 'read_card', 'write_card', 'update_card',
+           'command_line', 'local_weights']
 
 # %% ../nbs/00a_weights.ipynb #ecac8601
 class WeightsUnavailableError(AvatarAnomalyError, RuntimeError):
@@ -157,12 +157,16 @@ def read_model_card(name_or_path:str|Path, # model file (stem, .json or .safeten
     if card.get('classes') != list(EMOTIONS): raise CardError(f"{stem}.json: classes {card.get('classes')} are not EMOTIONS")
     return stem, card
 
+def read_safetensors(f:str|Path # a `.safetensors` file
+                    ) -> dict:
+    "The state dict in `f`; a missing, truncated or garbled file is a `CheckpointMismatchError` that names it"
+    try: return load_file(str(f))
+    except (SafetensorError, OSError) as e: raise CheckpointMismatchError(f"{f}: not a readable safetensors file ({e})") from None
+
 def fill_model(model:nn.Module, stem:Path, device=None):
     "`model` with the weights of `stem.safetensors` loaded strictly, in eval mode on `device` (see `default_device`)"
     f = stem.with_suffix('.safetensors')
-    try: state = load_file(str(f))
-    except (SafetensorError, OSError) as e: raise CheckpointMismatchError(f"{f}: not a readable safetensors file ({e})") from None
-    load_state_dict_strict(model, state, str(f))
+    load_state_dict_strict(model, read_safetensors(f), str(f))
     return model.to(default_device(device)).eval()
 
 # %% ../nbs/00a_weights.ipynb #6070b3b9

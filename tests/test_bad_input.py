@@ -163,3 +163,13 @@ def test_help_states_the_rules(capsys):
     assert main(['predict', '--help']) == 0
     out = capsys.readouterr().out
     assert 'taken whole only when MTCNN finds a face' in ' '.join(out.split()) and '--crops' in out
+
+@pytest.mark.parametrize('damage', [lambda b: b[:len(b)//2], lambda b: b'\x00'*len(b)])
+def test_damaged_detector_weights_named(capsys, pics, tmp_path, monkeypatch, damage):
+    "A truncated or garbled Siamese weights file found through AVATAR_ANOMALY_WEIGHTS: one line naming the file, exit 2"
+    from avatar_anomaly.weights import MODELS_DIR
+    (tmp_path/'siamese_v2.safetensors').write_bytes(damage((MODELS_DIR/'siamese_v2.safetensors').read_bytes()))
+    monkeypatch.setenv('AVATAR_ANOMALY_WEIGHTS', str(tmp_path))
+    status, out, err = run(capsys, 'check', pics/'good.jpg', pics/'good.jpg', '--detector', 'siamese-v2')
+    assert status == 2 and out == '' and 'Traceback' not in err, err
+    assert f"{tmp_path/'siamese_v2.safetensors'}: not a readable safetensors file" in err and len(err.strip().splitlines()) == 1, err

@@ -7,6 +7,7 @@ import torch
 from conftest import require_dataset
 
 from avatar_anomaly.data import EMOTIONS, InputError, read_dataset
+from avatar_anomaly.weights import CardError
 from avatar_anomaly.predict import load_model, split_reader
 from avatar_anomaly.siamese_v1 import (same_person_pairs, performer_of, PairFeatures, SiameseV1, SiameseDetector,
                                        save_detector, pair_scores_of, train_v1, choose_threshold)
@@ -67,7 +68,7 @@ def test_v1_and_v2_learn_and_round_trip(tmp_path, monkeypatch):
         assert (det.name, det.encoders, det.threshold) == (f'test_{name}', ('r', 'a'), thr)
         np.testing.assert_allclose(det.scores(*valid.readings()), s, atol=1e-6)
     bad = json.loads((tmp_path/'cards'/'test_v2.json').read_text()) | {'model': {'cls': 'Other', 'config': {}}}
-    with pytest.raises(ValueError, match="model class 'Other'"): SiameseDetector(bad, PAIR_MODELS)
+    with pytest.raises(CardError, match="model class 'Other'"): SiameseDetector(bad, PAIR_MODELS)
 
 def test_pair_features_drop_faceless_pairs():
     ds = fake_features(n=10)
