@@ -157,6 +157,7 @@ def read_pairs(f:Path # CSV with columns `real` and `avatar` (and any others)
             error = (f"{len(row)} fields, the header has {len(header)}" if len(row) != len(header) else
                      f"blank {' and '.join(blank)} cell" if blank else None)
             out.append((r, a, error and f"{f}, line {rows.line_num}: {error}"))
+    if not out: raise InputError(f"{f}: no pairs (only a header): nothing to check")
     return out
 
 def by_name(folder:Path) -> tuple:

@@ -234,7 +234,8 @@ def read_fer2013_csv(csv, # Kaggle `fer2013.csv` (columns emotion, pixels, Usage
                      image_dir=None): # where to write the PNGs (default: the cache)
     "Table of the FER2013 CSV, decoding the pixel strings into 48x48 PNG files"
     csv = Path(csv).absolute()
-    df = pd.read_csv(csv, dtype={'pixels': str})
+    try: df = pd.read_csv(csv, dtype={'pixels': str})
+    except pd.errors.EmptyDataError: raise InputError(f"{csv}: an empty file, not a FER2013 CSV") from None
     missing = {'emotion', 'pixels', 'Usage'} - set(df.columns)
     if missing: raise InputError(f"{csv}: not a FER2013 CSV, missing columns {sorted(missing)}")
     image_dir = Path(image_dir) if image_dir else cache_dir('fer2013_csv', hashlib.sha1(str(csv).encode()).hexdigest()[:12])

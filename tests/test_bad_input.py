@@ -173,3 +173,12 @@ def test_damaged_detector_weights_named(capsys, pics, tmp_path, monkeypatch, dam
     status, out, err = run(capsys, 'check', pics/'good.jpg', pics/'good.jpg', '--detector', 'siamese-v2')
     assert status == 2 and out == '' and 'Traceback' not in err, err
     assert f"{tmp_path/'siamese_v2.safetensors'}: not a readable safetensors file" in err and len(err.strip().splitlines()) == 1, err
+
+def test_empty_csv_and_header_only_pairs(capsys, pics, tmp_path):
+    "`data` on an empty CSV and `check --pairs` with only a header: one line each, exit 2 (nothing was checked)"
+    (tmp_path/'empty.csv').write_text('')
+    status, out, err = run(capsys, 'data', tmp_path/'empty.csv')
+    assert status == 2 and 'empty.csv: an empty file' in err and 'Traceback' not in err, err
+    (tmp_path/'pairs.csv').write_text('real,avatar\n')
+    status, out, err = run(capsys, 'check', '--pairs', tmp_path/'pairs.csv')
+    assert status == 2 and out == '' and 'pairs.csv: no pairs (only a header)' in err, err
