@@ -375,7 +375,7 @@ def check_streams(real:Path|None, avatar:Path|None, pairs:Path|None, *,
                   every:int|None, report:Path|None, plot:Path|None, fps:float, json:bool,
                   checker_kw:dict, # `AnomalyChecker` arguments
                   onnx:bool=False): # run the readers with onnxruntime
-    "`check --video/--camera`: the arguments checked, then the streams checked pair by pair; prints the summary, returns the exit status"
+    "`check --video/--camera`: the arguments checked, then the streams checked pair by pair; prints the summary, returns the exit status (2 when a frame pair could not be checked)"
     if real or avatar or pairs: raise CommandError("give --video (or --camera) or REAL AVATAR / --pairs, not both")
     video = video or []
     if camera is None and len(video) != 2: raise CommandError(f"--video takes REAL AVATAR (two videos or frame folders), got {len(video)}")
@@ -398,10 +398,12 @@ def check_streams(real:Path|None, avatar:Path|None, pairs:Path|None, *,
     print(dumps(s) if json else live_text(s))
     for f, e in problems: print(f"{f}\terror: {e}", file=sys.stderr)
     if not s['pairs']: raise CommandError("no frame pairs: no avatar frame was within the live card's max_gap of a real frame")
-    print(f"{s['pairs']} pairs checked in {s['speeds']['wall_s']} s ({s['speeds']['pairs_per_s']} pairs/s)", file=sys.stderr)
+    n_err = sum(s['errors'].values())
+    print(f"{s['pairs'] - n_err} of {s['pairs']} frame pairs checked in {s['speeds']['wall_s']} s ({s['speeds']['pairs_per_s']} pairs/s)"
+          + (f"; {n_err} could not be checked (see 'not checked' above)" if n_err else ''), file=sys.stderr)
     if report is not None: print(f"report: {report}", file=sys.stderr)
     if plot is not None: print(f"plot: {plot}", file=sys.stderr)
-    return 2 if problems else 1 if s['anomalies'] else 0
+    return 2 if problems or n_err else 1 if s['anomalies'] else 0
 
 # %% ../nbs/90_cli.ipynb #d8b804b7
 @command(exits="0 written, and within the onnx card's tolerance of PyTorch on sample face crops; 2 trouble (no such model, the onnx extra missing, a larger difference)")
