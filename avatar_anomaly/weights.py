@@ -200,8 +200,9 @@ def update_card(name_or_path:str|Path, # a card (see `card_file`)
 def command_line(script:str, # the script as a user runs it from the checkout, e.g. a benchmark's path
                  argv:list|None=None # its arguments (default: this process's)
                 ) -> str:
-    "The command that reproduces a run, as every card records it: `python SCRIPT ARGS`, the arguments quoted for a shell"
-    return ' '.join(['python', script, *(shlex.quote(str(a)) for a in (sys.argv[1:] if argv is None else argv))])
+    "The command that reproduces a run, as every card records it: `python SCRIPT ARGS`, quoted for a shell, absolute paths relative to the working folder"
+    rel = lambda a: os.path.relpath(a) if os.path.isabs(str(a)) else str(a)   # no path of the machine that ran it on a card
+    return ' '.join(['python', script, *(shlex.quote(rel(a)) for a in (sys.argv[1:] if argv is None else argv))])
 
 # %% ../nbs/00a_weights.ipynb #70c1f6c1
 def local_weights(weights_dir:str|Path|None, arch:str) -> Path|None:

@@ -244,3 +244,23 @@ def test_silent_cell_check_catches_a_fake(tmp_path):
 def test_every_test_cell_asserts():
     p = {nb.name: s for nb in sorted((PKG.parent/'nbs').glob('[0-9]*.ipynb')) if (s := silent_cells(nb))}
     assert not p, "cells that show something but assert nothing (add a check that can fail):\n" + '\n'.join(f"{k}: {v}" for k, v in p.items())
+
+# Stored notebook outputs reach the docs site: none may carry a path of the machine that ran the notebook
+
+MACHINE_PATH = re.compile(r'(?<![\w.])/(?:work|tmp|root|home|usr|opt)/|site-packages')
+
+def machine_paths(nb_path:Path) -> list:
+    "`(cell index, text)` of stored outputs that name an absolute path of a machine"
+    import json
+    return [(i, m.string[max(m.start() - 30, 0):m.end() + 30]) for i, c in enumerate(json.loads(nb_path.read_text())['cells'])
+            for o in c.get('outputs', []) if (m := MACHINE_PATH.search(json.dumps(o)))]
+
+def test_machine_path_check_catches_a_fake(tmp_path):
+    import json
+    out = dict(output_type='stream', name='stderr', text=['/work/venv/lib/python3.11/site-packages/x.py:1: Warning'])
+    (tmp_path/'01_x.ipynb').write_text(json.dumps(dict(cells=[dict(cell_type='code', source=[], outputs=[out])])))
+    assert [i for i, _ in machine_paths(tmp_path/'01_x.ipynb')] == [0]
+
+def test_no_machine_paths_in_outputs():
+    p = {nb.name: found for nb in sorted((PKG.parent/'nbs').glob('*.ipynb')) if (found := machine_paths(nb))}
+    assert not p, f"stored outputs with a path of the machine that ran them: {p}"
