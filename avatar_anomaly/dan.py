@@ -27,8 +27,8 @@ from .backbones import PRESETS, create_body, load_emotion_net, predict_proba
 # %% auto #0
 __all__ = ['DAN_CLASSES', 'DAN_FORMAT', 'SpatialAttention', 'ChannelAttention', 'CrossAttentionHead', 'DAN', 'FeatureMap',
            'resnet18_body', 'map_channels', 'create_dan', 'load_official_dan', 'dan_preprocess', 'to_emotions',
-           'predict_dan', 'AffinityLoss', 'PartitionLoss', 'DANLoss', 'save_dan', 'load_dan', 'attention_maps',
-           'show_attention', 'init_dan']
+           'predict_dan', 'AffinityLoss', 'PartitionLoss', 'soft_target_ce', 'DANLoss', 'save_dan', 'load_dan',
+           'attention_maps', 'show_attention', 'init_dan']
 
 # %% ../nbs/02_dan.ipynb #d7b2e760
 class SpatialAttention(nn.Module):
@@ -248,6 +248,23 @@ class PartitionLoss(nn.Module):
 
 def _logits(pred): return pred[0] if isinstance(pred, (tuple, list)) else pred
 
+def soft_target_ce(logits:torch.Tensor, # (n, C) the student's logits
+                   soft:torch.Tensor, # (n, 2C) people's distribution, then the teacher's logits (NaN rows: no teacher)
+                   teacher:float=0., # the teacher's share of the loss where it read the face
+                   temperature:float=1., # softens teacher and student in the teacher's term
+                   reduction:str='mean'): # 'mean' or 'none'
+    "Cross-entropy against people's distribution, mixed with T²·KL(teacher ‖ student) at temperature T where the teacher read the face"
+    c = logits.shape[1]
+    people, t_logits = soft[:, :c].float(), soft[:, c:].float()
+    loss = -(people*F.log_softmax(logits.float(), -1)).sum(-1)
+    taught = torch.isfinite(t_logits).all(-1)
+    if teacher and taught.any():
+        t = temperature
+        p_t = F.softmax(t_logits[taught]/t, -1)
+        kd = (p_t*(torch.log(p_t.clamp_min(1e-12)) - F.log_softmax(logits[taught].float()/t, -1))).sum(-1)*t*t
+        loss = loss.clone(); loss[taught] = (1 - teacher)*loss[taught] + teacher*kd
+    return loss if reduction == 'none' else loss.mean()
+
 class DANLoss(nn.Module):
     "Cross-entropy + affinity + partition loss of DAN's `(logits, feature_map, heads)`"
     def __init__(self, num_class:int=len(EMOTIONS), # classes
@@ -255,18 +272,22 @@ class DANLoss(nn.Module):
                  n_centres:int|None=None, # affinity centres (None: one per class; the official rafdb.py: 8)
                  affinity:float=1., # weight of the affinity loss
                  partition:float=1., # weight of the partition loss
-                 weight:torch.Tensor|None=None, # per-class cross-entropy weights (`EMOTIONS` order)
-                 reduction:str='mean'): # 'mean' or 'none' (per sample)
+                 weight:torch.Tensor|None=None, # per-class cross-entropy weights (`EMOTIONS` order; hard targets only)
+                 reduction:str='mean', # 'mean' or 'none' (per sample)
+                 teacher:float=0., # with soft targets: the teacher's share (see `soft_target_ce`)
+                 temperature:float=1.): # with soft targets: the teacher term's temperature
         super().__init__()
         self.affinity_loss, self.partition_loss = AffinityLoss(num_class, feat_dim, n_centres), PartitionLoss()
         self.w_affinity, self.w_partition, self.reduction = affinity, partition, reduction
+        self.teacher, self.temperature = teacher, temperature
         self.register_buffer('weight', None if weight is None else torch.as_tensor(weight, dtype=torch.float32))
         self.parts = {}
 
-    def forward(self, pred, targ):
+    def forward(self, pred, targ, soft=None): # `soft`: `SoftTarget`'s 14 values per sample (the affinity loss keeps the label `targ`)
         out, fmap, heads = pred
         with torch.autocast(out.device.type, enabled=False):
-            ce = F.cross_entropy(out.float(), targ.long(), weight=self.weight, reduction=self.reduction)
+            ce = (F.cross_entropy(out.float(), targ.long(), weight=self.weight, reduction=self.reduction) if soft is None
+                  else soft_target_ce(out, soft, self.teacher, self.temperature, self.reduction))
             af = self.affinity_loss(fmap, targ, self.reduction)
             pt = self.partition_loss(heads)
         loss = ce + self.w_affinity*af + self.w_partition*pt

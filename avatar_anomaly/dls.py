@@ -12,14 +12,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, ColReader, ColSplitter, PILImage, PILImageBW,
+from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, TransformBlock, ColReader, ColSplitter, PILImage, PILImageBW,
                                DisplayedTransform, Normalize, set_seed)
 from .data import EMOTIONS, InputError, load_image, usable_rows
 from .augment import GRAY_STATS, IMAGENET_STATS, train_aug, valid_aug
 
 # %% auto #0
-__all__ = ['FERPLUS_EMOTION_COLUMNS', 'AlbumentationsTransform', 'TrainAlbumentations', 'ValidAlbumentations', 'RowImage',
-           'class_weights', 'VoteLabel', 'emotion_dls']
+__all__ = ['FERPLUS_EMOTION_COLUMNS', 'RATING_COLUMNS', 'TEACHER_COLUMNS', 'AlbumentationsTransform', 'TrainAlbumentations',
+           'ValidAlbumentations', 'RowImage', 'class_weights', 'row_distribution', 'SoftTarget', 'check_target_columns',
+           'emotion_dls']
 
 # %% ../nbs/00d_dls.ipynb #45223973
 class AlbumentationsTransform(DisplayedTransform):
@@ -60,20 +61,44 @@ def class_weights(table:pd.DataFrame, # table with a `label` column
 
 # %% ../nbs/00d_dls.ipynb #a2a7c410
 FERPLUS_EMOTION_COLUMNS = [f'ferplus_{e}' for e in EMOTIONS]   # the FER+ vote columns of the seven emotions, in `EMOTIONS` order
+RATING_COLUMNS = [f'rating_{e}' for e in EMOTIONS]             # observers' shares of the seven emotions (chapter 02c fills them)
+TEACHER_COLUMNS = [f'teacher_{e}' for e in EMOTIONS]           # a teacher's logits in `EMOTIONS` order (chapter 02c fills them)
 
-class VoteLabel:
-    "A training row's label drawn at each use from its FER+ votes for the seven emotions, mixed with its own label (validation rows, and rows without such votes, keep `label`)"
-    def __init__(self, seed:int=42, # seed of the draws
-                 weight:float=1.): # the votes' share of the target: 1 the votes alone, 0.5 votes and label half and half
-        if not 0 < weight <= 1: raise InputError(f"the votes' weight must be in (0, 1], not {weight}")
-        self.rng, self.weight = np.random.default_rng(seed), weight
-    def __call__(self, row):
-        v = np.array([row.get(c, np.nan) for c in FERPLUS_EMOTION_COLUMNS], dtype=float)
-        if row.get('is_valid', False) or not np.isfinite(v).all() or v.sum() <= 0: return row['label']
-        p = self.weight*v/v.sum() + (1 - self.weight)*(np.array(EMOTIONS) == row['label'])
-        return EMOTIONS[self.rng.choice(len(EMOTIONS), p=p/p.sum())]
+def row_distribution(row, # a table row (or dict)
+                     columns:list # seven columns in `EMOTIONS` order
+                    ) -> np.ndarray|None:
+    "The row's non-negative values in `columns` scaled to sum to 1; None where one is missing or all are 0"
+    v = np.array([row.get(c, np.nan) for c in columns], dtype=float)
+    return v/v.sum() if np.isfinite(v).all() and (v >= 0).all() and v.sum() > 0 else None
+
+class SoftTarget:
+    "A row's 14-value training target: its people's distribution (label, FER+ votes, observer ratings) then its teacher's logits (NaN where none); validation rows: their label"
+    def __init__(self, votes:float=0., # the FER+ votes' share of a voted row's people-target (the label has the rest)
+                 ratings:float=0., # the observer ratings' share of a rated row's people-target
+                 teacher:bool=False): # carry the `TEACHER_COLUMNS` logits
+        for name, w in (('votes', votes), ('ratings', ratings)):
+            if not 0 <= w <= 1: raise InputError(f"the {name}' share must be in [0, 1], not {w}")
+        self.votes, self.ratings, self.teacher = votes, ratings, teacher
+    def __call__(self, row) -> torch.Tensor:
+        people = (np.array(EMOTIONS) == row['label']).astype(float)
+        logits = np.full(len(EMOTIONS), np.nan)
+        if not row.get('is_valid', False):
+            for share, columns in ((self.votes, FERPLUS_EMOTION_COLUMNS), (self.ratings, RATING_COLUMNS)):
+                d = row_distribution(row, columns) if share else None
+                if d is not None: people = share*d + (1 - share)*people
+            if self.teacher: logits = np.array([row.get(c, np.nan) for c in TEACHER_COLUMNS], dtype=float)
+        return torch.tensor(np.concatenate([people, logits]), dtype=torch.float32)
 
 # %% ../nbs/00d_dls.ipynb #09587eae
+def check_target_columns(t:pd.DataFrame, targets:SoftTarget):
+    "Raise `InputError` when `targets` asks for a source none of `t`'s training rows has"
+    train = t[~t.is_valid]
+    for on, columns, what in ((targets.votes, FERPLUS_EMOTION_COLUMNS, 'the FER+ vote columns: read FER2013 with its labels.csv'),
+                              (targets.ratings, RATING_COLUMNS, 'observer ratings: add them with `with_ratings` (chapter 02c)'),
+                              (targets.teacher, TEACHER_COLUMNS, "a teacher's logits: add them with `with_teacher` (chapter 02c)")):
+        if on and not (set(columns) <= set(train.columns) and train[columns].notna().all(axis=1).any()):
+            raise InputError(f"the soft targets need {what}; no training row has them")
+
 def emotion_dls(table:pd.DataFrame, # a table from one of the readers (or `crop_table`)
                 size:int=48, # side of the training images
                 bs:int=64, # batch size
@@ -88,18 +113,18 @@ def emotion_dls(table:pd.DataFrame, # a table from one of the readers (or `crop_
                 gray:bool=False, # one-channel images (FER2013) instead of RGB
                 stats=None, # normalisation (mean, std); default ImageNet for RGB, `GRAY_STATS` for gray
                 balanced:bool=False, # sample training items with inverse class frequency
-                votes:float=0., # the FER+ votes' share of the training targets, drawn at each use (`VoteLabel`); 0: the labels alone
-                seed:int=42, # seed for shuffling, sampling, augmentation and vote draws
+                targets:SoftTarget|None=None, # soft targets as a second `y` (votes, ratings, teacher logits); None: the labels alone
+                seed:int=42, # seed for shuffling, sampling and augmentation
                 **kwargs): # passed to `DataBlock.dataloaders` (e.g. `num_workers`, `device`)
     "fastai `DataLoaders` for the `train` and `valid` splits of `table`, with the study's augmentation"
     t = usable_rows(table, [train, valid]).assign(is_valid=lambda d: d.split == valid).reset_index(drop=True)
     for s in (train, valid):
         if not (t.split == s).any(): raise InputError(f"no usable rows in split {s!r} (splits present: {sorted(set(table.split))})")
-    if votes and not set(FERPLUS_EMOTION_COLUMNS) <= set(t.columns):
-        raise InputError(f"votes={votes} needs the FER+ vote columns ({', '.join(FERPLUS_EMOTION_COLUMNS)}): read FER2013 with its labels.csv")
+    if targets: check_target_columns(t, targets)
     img_cls = PILImageBW if gray else PILImage
-    dblock = DataBlock(blocks=(ImageBlock(img_cls), CategoryBlock(vocab=list(EMOTIONS), sort=False)),
-                       get_x=RowImage('L' if gray else 'RGB'), get_y=VoteLabel(seed, votes) if votes else ColReader('label'), splitter=ColSplitter('is_valid'),
+    dblock = DataBlock(blocks=(ImageBlock(img_cls), CategoryBlock(vocab=list(EMOTIONS), sort=False), *([TransformBlock()] if targets else [])),
+                       getters=[RowImage('L' if gray else 'RGB'), ColReader('label'), *([targets] if targets else [])], n_inp=1,
+                       splitter=ColSplitter('is_valid'),
                        item_tfms=[TrainAlbumentations(train_aug(size, resize, trivial, randaug, erasing, flip, affine, seed)),
                                   ValidAlbumentations(valid_aug(size, resize))],
                        batch_tfms=Normalize.from_stats(*(stats or (GRAY_STATS if gray else IMAGENET_STATS))))

@@ -22,9 +22,9 @@ from fastai.vision.all import (Learner, Callback, CrossEntropyLossFlat, LabelSmo
 from fastai.callback.channelslast import ChannelsLast
 from fastai.callback.progress import ProgressCallback
 from fastai.distributed import DistributedTrainer, DistributedDL, num_distrib, rank_distrib
-from .data import EMOTIONS
+from .data import EMOTIONS, InputError
 from .augment import GRAY_STATS, IMAGENET_STATS
-from .dls import emotion_dls
+from .dls import emotion_dls, SoftTarget
 from .weights import local_weights, main_process
 from .backbones import PRESETS, Preset, EmotionNet, create_model, body_head_splitter, save_model, evaluate, load_emotion_net
 from .dan import DAN, DANLoss, create_dan, init_dan, save_dan
@@ -307,9 +307,10 @@ class DANSplitter:
         return [params(model.body), [p for n, p in model.named_parameters() if not n.startswith('features.')] + params(self.loss)]
 
 class DANOutputs(Callback):
-    "After the loss, keep only the logits of DAN's `(logits, feature_map, heads)` for metrics and predictions"
+    "After the loss, keep only the logits of DAN's `(logits, feature_map, heads)` and only the label of the targets (not `SoftTarget`'s), for metrics and predictions"
     def after_loss(self):
         if isinstance(self.pred, (tuple, list)): self.learn.pred = self.pred[0]
+        if len(self.yb) > 1: self.learn.yb = self.yb[:1]
 
 _OPTS = {'adamw': partial(torch.optim.AdamW, amsgrad=True), 'adam': torch.optim.Adam, 'sgd': partial(torch.optim.SGD, momentum=0.9)}
 
@@ -319,11 +320,13 @@ def dan_learner(dls, # from `emotion_dls` (classes in `EMOTIONS` order)
                 class_weights:torch.Tensor|None=None, # per-class cross-entropy weights in `EMOTIONS` order
                 cbs:list|None=None, # more callbacks
                 fp16:bool=True, # mixed precision by `make_learner`'s rule (bf16 or fp16 on CUDA, bf16 on CPUs that have it)
+                teacher:float=0., # with `SoftTarget` targets: the teacher's share of the loss (see `soft_target_ce`)
+                temperature:float=1., # with `SoftTarget` targets: the teacher term's temperature
                 **kwargs): # passed to `Learner`
     "A fastai `Learner` for `model` with the DAN losses and `recipe`'s optimiser, schedule and (`body_lr`) per-group rates"
     r = DAN_RECIPES[recipe] if isinstance(recipe, str) else recipe
     if r.opt not in _OPTS: raise ValueError(f"unknown optimiser {r.opt!r} ({', '.join(_OPTS)})")
-    loss = DANLoss(model.num_class, model.n_features, r.n_centres, r.affinity, r.partition, class_weights)
+    loss = DANLoss(model.num_class, model.n_features, r.n_centres, r.affinity, r.partition, class_weights, teacher=teacher, temperature=temperature)
     return make_learner(dls, model, r, loss, partial(OptimWrapper, opt=_OPTS[r.opt]), DANSplitter(loss),
                         [DANOutputs(), EpochLR(r), *(cbs or [])], mixed=fp16, wd=r.wd, **kwargs)
 
@@ -374,24 +377,28 @@ def train_dan(table:pd.DataFrame, # a table from `avatar_anomaly.data` (train an
               seed:int=42, # seed for data order, augmentation and initial weights
               progress:bool=True, # show fastai's progress bars and per-epoch table
               crop:dict|None=None, # the crop rule the photos of `table` were cropped with (goes on the card; see `cropper_for`)
-              votes:float=0., # the FER+ votes' share of the training targets (see `emotion_dls`); 0: the labels alone
+              targets:dict|None=None, # soft targets: `votes` and `ratings` shares (see `SoftTarget`), the `teacher`'s share of the loss and its `temperature` (see `soft_target_ce`); None: the labels alone
+              teacher_file:dict|None=None, # the teacher's file name and sha256, for the card (needed with a teacher share)
               reproduce:str=''): # the command that reproduces this run, for the card
     "Train a DAN preset; returns the `Learner`"
     p = DAN_PRESETS[preset]
     r = DAN_RECIPES[p.recipe]
     size, bs, epochs = size or p.size, bs or r.bs, epochs or r.epochs
     inp = replace(p.input_preset(), size=size)
+    t = {**dict(votes=0., ratings=0., teacher=0., temperature=1.), **(targets or {})}
+    if t['teacher'] and not teacher_file: raise InputError("a teacher's share needs `teacher_file` (its name and sha256) for the card")
+    soft = SoftTarget(t['votes'], t['ratings'], teacher=bool(t['teacher'])) if targets else None
     dls = emotion_dls(table, size=size, bs=bs, seed=seed, balanced=r.balanced, gray=p.in_chans == 1, stats=(list(inp.mean), list(inp.std)),
-                      votes=votes, **p.aug)
+                      targets=soft, **p.aug)
     model = create_dan(p.backbone, num_head=p.num_head, pretrained=p.pretrained if pretrained is None else pretrained, weights=weights,
                        in_chans=p.in_chans)
     if p.init: init_dan(model, p.init)
-    learn = dan_learner(dls, model, r, cbs=csv_logger(out))
+    learn = dan_learner(dls, model, r, cbs=csv_logger(out), teacher=t['teacher'], temperature=t['temperature'])
     minutes = timed_fit(learn, lambda: learn.fit(epochs), progress, quiet=True)
     if out:
         save_dan(learn.model, out, preset=asdict(inp), dan_preset=dict(name=preset, **asdict(p)), reproduce=reproduce, **({'crop': crop} if crop else {}),
                  training=training_card(learn, table, minutes, epochs=epochs, bs=bs, size=size, seed=seed,
-                                        labels=f'FER+ vote draws, weight {votes:g}' if votes else 'labels'))
+                                        labels=dict(t, **({'teacher_file': teacher_file} if t['teacher'] else {})) if targets else 'labels'))
     return learn
 
 # %% ../nbs/02b_train.ipynb #bc46baa3

@@ -2,7 +2,8 @@
 detector exactly as its SOURCE.md says), on the same images in one run: FER2013 test, taiwan_faces valid and test,
 london_faces test and cartoon_tomjerry. Accuracy, balanced accuracy, macro-F1 and per-class recall, crops/s and images/s end to
 end for each, and the ratio ours/peer; with `--write-card` the figures go on each project model's card (`metrics.readers`).
-The peer is for comparison only: nothing is trained on its outputs. Needs onnxruntime (OpenCV 5's dnn misreads the int8 file).
+The peer is also the teacher of chapter 02c: a row of a model that learned from it says so (`learned_from_peer`). Needs
+onnxruntime (OpenCV 5's dnn misreads the int8 file).
 
     python bench/readers.py --models fer2013_dan_fernet_s photos_dan_fernet_s --write-card
 """
@@ -15,39 +16,16 @@ from avatar_anomaly.data import EMOTIONS, dataset_path, data_root, read_dataset,
 from avatar_anomaly.weights import read_card, update_card, command_line
 from avatar_anomaly.backbones import Evaluation
 from avatar_anomaly.predict import DEFAULT_MODEL, EmotionPredictor, probs_matrix
+from avatar_anomaly.targets import Teacher, TEACHER_FILE, TEACHER_DETECTOR, softmax
 sys.path.insert(0, str(Path(__file__).parent))
 from fer2013 import crops_per_second   # one timing of batched inference for both bench scripts
 
 SETS = [('fer2013', 'test', True), ('taiwan_faces', 'valid', False), ('taiwan_faces', 'test', False),
         ('london_faces', 'test', False), ('cartoon_tomjerry', 'train', True)]   # (dataset, split, the images are face crops)
-PEER_CLASSES = ('anger', 'disgust', 'fear', 'happiness', 'neutral', 'sadness', 'surprise')   # its output order
-TEMPLATE = np.array([(38.2946, 51.6963), (73.5318, 51.5014), (56.0252, 71.7366), (41.5493, 92.3655), (70.7299, 92.2041)], np.float32)
-
-class Peer:
-    "The OpenCV Zoo reader: YuNet's largest face, aligned on its 5 landmarks to the 112×112 template (no face: the image resized)"
-    def __init__(self, folder:Path):
-        import onnxruntime as ort
-        self.det = cv2.FaceDetectorYN.create(str(folder/'face_detection_yunet_2023mar.onnx'), '', (320, 320), 0.6, 0.3, 5000)
-        self.net = ort.InferenceSession(str(folder/'facial_expression_recognition_mobilefacenet_2022july_int8.onnx'),
-                                        providers=['CPUExecutionProvider'])
-        self.order = [PEER_CLASSES.index(e) for e in EMOTIONS]
-
-    def face(self, rgb:np.ndarray) -> tuple:
-        "`(112×112 RGB face, detected?)`; images under 160 px (FER2013's 48) are upscaled to 160 for YuNet"
-        if max(rgb.shape[:2]) < 160: rgb = cv2.resize(rgb, None, fx=160/max(rgb.shape[:2]), fy=160/max(rgb.shape[:2]), interpolation=cv2.INTER_CUBIC)
-        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-        self.det.setInputSize((bgr.shape[1], bgr.shape[0]))
-        faces = self.det.detect(bgr)[1]
-        if faces is None: return cv2.resize(rgb, (112, 112)), False
-        f = faces[np.argmax(faces[:, 2]*faces[:, 3])]
-        m, _ = cv2.estimateAffinePartial2D(f[4:14].reshape(5, 2).astype(np.float32), TEMPLATE, method=cv2.LMEDS)
-        return cv2.warpAffine(rgb, m, (112, 112)), True
-
-    def probs(self, face:np.ndarray) -> np.ndarray:
-        "Softmax in `EMOTIONS` order of one aligned face"
-        x = ((face.astype(np.float32)/255 - 0.5)/0.5).transpose(2, 0, 1)[None]
-        z = self.net.run(None, {'data': x})[0][0][self.order]
-        e = np.exp(z - z.max()); return e/e.sum()
+class Peer(Teacher):
+    "The OpenCV Zoo reader as a peer row: the project's `Teacher` (chapter 02c), read exactly as its SOURCE.md says"
+    def face(self, rgb:np.ndarray) -> tuple: return self.align(rgb)
+    def probs(self, face:np.ndarray) -> np.ndarray: return softmax(self.logits(face))
 
 def peer_eval(peer:Peer, t:pd.DataFrame) -> tuple:
     "`(Evaluation, figures)` of the peer on the images of `t`"
@@ -65,6 +43,11 @@ def ours_eval(model:str, t:pd.DataFrame, crops:bool) -> tuple:
             dict(no_face=sum(not r.ok for r in res), images_per_s=round(len(t)/secs, 1),
                  **({'crops_per_s': round(crops_per_second(model, list(t.path)), 1)} if crops else {})))
 
+def learned_from_teacher(model:str) -> bool:
+    "Did `model` learn from the teacher (its card's soft targets give the teacher a share)?"
+    labels = read_card(model).get('training', {}).get('labels')
+    return isinstance(labels, dict) and bool(labels.get('teacher'))
+
 def figures(ev:Evaluation) -> dict:
     m = ev.metrics()
     return dict(n=m['n'], accuracy=round(m['accuracy'], 4), balanced_accuracy=round(m['balanced_accuracy'], 4), macro_f1=round(m['macro_f1'], 4),
@@ -77,7 +60,8 @@ def models_and_peer(doc:str, argv=None) -> tuple:
     ap.add_argument('--peer', type=Path, default=None, help='folder of the OpenCV Zoo files (default: models/opencv-zoo-fer beside the data)')
     ap.add_argument('--write-card', action='store_true')
     a = ap.parse_args(argv)
-    return a, Peer(a.peer or data_root().parent/'models'/'opencv-zoo-fer')
+    folder = a.peer or data_root().parent/'models'/'opencv-zoo-fer'
+    return a, Peer(folder/TEACHER_FILE, folder/TEACHER_DETECTOR)
 
 def main(argv=None):
     a, peer = models_and_peer(__doc__, argv)
@@ -90,7 +74,7 @@ def main(argv=None):
             ev, extra = ours_eval(m, t, crops)
             o = dict(figures(ev), **extra)
             ratio = round(o['balanced_accuracy']/p['balanced_accuracy'], 3) if p['balanced_accuracy'] else None
-            rows.append(dict(set=f'{ds} {split}', reader=m, **o, balanced_ratio_to_peer=ratio))
+            rows.append(dict(set=f'{ds} {split}', reader=m, **o, balanced_ratio_to_peer=ratio, learned_from_peer=learned_from_teacher(m)))
             cards[m][f'{ds}_{split}'] = dict(o, peer=p, balanced_ratio_to_peer=ratio)
         for r in rows[-1 - len(a.models):]:
             print(json.dumps({k: v for k, v in r.items() if k != 'recall'}), flush=True)

@@ -1,11 +1,13 @@
 """Train the photo reader: the shipped FER2013 DAN refined on FER2013 train plus taiwan_faces train (12 performers, colour
 photos cropped with FER2013's own framing, oversampled), class-balanced, with framing jitter; valid = FER2013 valid +
-taiwan_faces valid (other performers); the test splits are left for `bench/readers.py`.
+taiwan_faces valid (other performers); the test splits are left for `bench/readers.py`. Soft targets (chapter 02c): FER+ votes,
+taiwan_faces' observer ratings and the RAF-DB teacher's readings (of the whole photo, aligned; of FER2013's crops, aligned after
+upscaling), each with its share.
 
-    python bench/train_reader.py --out avatar_anomaly/models/photos_dan_fernet_s
-    python bench/train_reader.py --votes --out runs/photos_votes         # FER2013's training labels drawn from the FER+ votes
-    python bench/train_reader.py --votes 0.5 --out runs/photos_votes05   # half the votes, half FER2013's label
-    python bench/train_reader.py --epochs 1 --out /tmp/quick      # a quick look
+    python bench/train_reader.py --out avatar_anomaly/models/photos_dan_fernet_s                  # FER2013's labels alone
+    python bench/train_reader.py --teacher 0.5 --temperature 2 --ratings 0.5 --out runs/taught   # with the teacher and observers
+    python bench/train_reader.py --votes 0.5 --out runs/photos_votes05    # half the FER+ votes, half FER2013's label
+    python bench/train_reader.py --epochs 1 --out /tmp/quick              # a quick look
 """
 import argparse, sys
 from pathlib import Path
@@ -13,6 +15,7 @@ import pandas as pd
 from avatar_anomaly.weights import command_line
 from avatar_anomaly.data import dataset_path, read_dataset, usable_rows, as_pil
 from avatar_anomaly.faces import crop_table, cropper_for, calibrate_framing
+from avatar_anomaly.targets import Teacher, with_teacher, with_ratings
 from avatar_anomaly.train import train_dan
 
 def photo_crop_rule(fer:pd.DataFrame, n:int=3000, seed:int=0) -> dict:
@@ -28,20 +31,37 @@ def training_table(fer:pd.DataFrame, photos:pd.DataFrame, crop:dict, repeat:int)
     return pd.concat([usable_rows(fer, ['train', 'valid']), *[cropped[cropped.split == 'train']]*repeat, cropped[cropped.split == 'valid']],
                      ignore_index=True)
 
+def target_args(ap:argparse.ArgumentParser):
+    "The soft-target options every reader-training script shares"
+    ap.add_argument('--votes', type=float, default=0., help="the FER+ votes' share of a FER2013 face's people-target (soft)")
+    ap.add_argument('--ratings', type=float, default=0., help="the observer ratings' share of a taiwan_faces photo's people-target")
+    ap.add_argument('--teacher', type=float, default=0., help="the RAF-DB teacher's share of the loss (T²·KL at --temperature)")
+    ap.add_argument('--temperature', type=float, default=2.)
+
+def soft_targets(a, table:pd.DataFrame, ratings_folder:Path) -> tuple:
+    "`(table with the columns the targets need, targets dict or None, teacher card or None)` from `target_args`' options"
+    if not (a.votes or a.ratings or a.teacher): return table, None, None
+    if a.ratings: table = with_ratings(table, ratings_folder)
+    teacher = Teacher() if a.teacher else None
+    if teacher:
+        table, report = with_teacher(table, teacher, progress=False)
+        if len(report): print(f"the teacher could not read {len(report)} files: {report.item.tolist()[:5]}", flush=True)
+    return table, dict(votes=a.votes, ratings=a.ratings, teacher=a.teacher, temperature=a.temperature), teacher and teacher.card
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--out', type=Path, required=True)
     ap.add_argument('--epochs', type=int, default=None, help="default: the recipe's")
     ap.add_argument('--repeat', type=int, default=8, help='copies of the taiwan_faces training photos in the mix')
     ap.add_argument('--seed', type=int, default=42)
-    ap.add_argument('--votes', type=float, nargs='?', const=1., default=0.,
-                    help="the FER+ votes' share of FER2013's training targets, drawn at each use (soft targets in expectation); alone: 1")
+    target_args(ap)
     a = ap.parse_args(argv)
     fer, photos = read_dataset(dataset_path('fer2013')), read_dataset(dataset_path('taiwan_faces'))
     crop = photo_crop_rule(fer)
     table = training_table(fer, photos, crop, a.repeat)
-    print(f"crop rule {crop['place']}; training table: {table.split.value_counts().to_dict()} ({table.source.value_counts().to_dict()})", flush=True)
-    train_dan(table, 'dan_fernet_s_photos', epochs=a.epochs, out=a.out, seed=a.seed, crop=crop, progress=False, votes=a.votes,
-              reproduce=command_line('bench/train_reader.py', argv))
+    table, targets, teacher = soft_targets(a, table, dataset_path('taiwan_faces'))
+    print(f"crop rule {crop['place']}; training table: {table.split.value_counts().to_dict()} ({table.source.value_counts().to_dict()}); targets {targets}", flush=True)
+    return train_dan(table, 'dan_fernet_s_photos', epochs=a.epochs, out=a.out, seed=a.seed, crop=crop, progress=False, targets=targets,
+                     teacher_file=teacher, reproduce=command_line('bench/train_reader.py', argv))
 
 if __name__ == '__main__': main()

@@ -53,3 +53,24 @@ def test_smile_ranking():
     probs = np.full((4, 7), 0.01); probs[:, h] = [0.3, 0.4, 0.1, 0.2]; probs[:, n] = 0.5   # smiles read as neutral, yet ranked first
     assert smile_gap.smile_ranking(probs, y) == dict(roc_auc=1.0, best_cut_accuracy=1.0)
     assert smile_gap.smile_ranking(probs, y[::-1])['roc_auc'] == 0.0
+
+def test_rebuild_runs_what_changed_and_what_is_built_on_it(tmp_path):
+    "The chain command (bench/rebuild.py): a stage reruns when an input or product changed, and so do the stages built on it"
+    import rebuild
+    (tmp_path/'reader.txt').write_text('reader v1')
+    stages = [rebuild.Stage('avatar', ['cat reader.txt > avatar.txt; echo . >> runs.txt'], ['reader.txt'], ['avatar.txt']),
+              rebuild.Stage('detector', ['cat avatar.txt > detector.txt; echo . >> runs.txt'], ['avatar.txt'], ['detector.txt']),
+              rebuild.Stage('other', ['echo other > other.txt'], [], ['other.txt'])]
+    run = lambda **kw: rebuild.rebuild(stages, tmp_path, tmp_path/'lock.json', log=lambda *_: None, **kw)
+    assert run(dry_run=True) == ['avatar', 'detector', 'other'] and not (tmp_path/'lock.json').exists()
+    assert run() == ['avatar', 'detector', 'other']
+    assert run() == []                                                 # nothing changed: nothing runs
+    (tmp_path/'reader.txt').write_text('reader v2')                    # a new reader
+    assert run() == ['avatar', 'detector']                             # the chain on it reruns, the rest not
+    assert (tmp_path/'detector.txt').read_text().strip() == 'reader v2'
+    (tmp_path/'detector.txt').unlink()                                 # a lost product is made again
+    assert run() == ['detector']
+    assert run(force=('avatar',)) == ['avatar', 'detector', 'other']   # forced: it and everything after it
+    stages[0].cmds = ['exit 3']
+    with pytest.raises(SystemExit, match='stage avatar'): run(force=('avatar',))
+    assert json.loads((tmp_path/'lock.json').read_text())['avatar']['cmds'] != ['exit 3']   # the lock keeps the last good run

@@ -1,0 +1,93 @@
+"""Rebuild everything built on the photo reader, in order, by one command: the teacher's readings, the photo reader, its
+benchmarks, the avatar reader, the label-compare threshold, the pair detectors (Siamese v1/v2 and the checker's default),
+Table 4 and the live settings. Like `dvc repro`, each stage names its inputs (`deps`) and its products (`outs`); a stage runs
+only when the sha256 of an input or product differs from `bench/chain.lock.json`, the record of the last run, so a changed
+photo reader reruns everything after it and an unchanged one nothing. The lock is written after each stage: a killed rebuild
+goes on where it stopped.
+
+    python bench/rebuild.py --dry-run        # what would run, and why
+    python bench/rebuild.py                  # run what is out of date
+    python bench/rebuild.py --force avatar_reader   # rerun one stage (and so everything built on it)
+"""
+import argparse, hashlib, json, subprocess, time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCK = ROOT/'bench'/'chain.lock.json'
+M, C = 'avatar_anomaly/models', 'avatar_anomaly/cards'
+
+@dataclass
+class Stage:
+    "One step of the chain: shell commands run from the checkout, the files they read and the files they make"
+    name:str
+    cmds:list
+    deps:list
+    outs:list
+
+STAGES = [
+    Stage('teacher', ['python bench/teacher.py --write-card'], ['bench/teacher.py'], [f'{C}/teacher.json']),   # readings cached for training
+    Stage('photo_reader', ['python bench/train_reader.py --teacher 0.5 --temperature 2 --ratings 0.5 --out avatar_anomaly/models/photos_dan_fernet_s'],
+          ['bench/train_reader.py', f'{C}/teacher.json', f'{M}/fer2013_dan_fernet_s.safetensors'], [f'{M}/photos_dan_fernet_s.safetensors']),
+    Stage('photo_reader_figures', ['python bench/readers.py --models photos_dan_fernet_s fer2013_dan_fernet_s --write-card',
+                                   'python bench/fer2013.py --split test --model photos_dan_fernet_s --write-card'],
+          ['bench/readers.py', 'bench/fer2013.py', f'{M}/photos_dan_fernet_s.safetensors'], []),
+    Stage('avatar_reader', ['python bench/avatar_reader.py train --out avatar_anomaly/models/avatars_dan_fernet_s',
+                            'python bench/avatar_reader.py evaluate --models photos_dan_fernet_s avatar_anomaly/models/avatars_dan_fernet_s --write-card'],
+          ['bench/avatar_reader.py', f'{M}/photos_dan_fernet_s.safetensors'], [f'{M}/avatars_dan_fernet_s.safetensors']),
+    Stage('label_compare', ['python bench/check_baseline.py --choose-threshold'],
+          ['bench/check_baseline.py', f'{M}/photos_dan_fernet_s.safetensors', f'{M}/avatars_dan_fernet_s.safetensors'], [f'{C}/label_compare.json']),
+    Stage('pair_detectors', ['python bench/pairs.py --write-cards --out ../runs/pairs'],
+          ['bench/pairs.py', f'{M}/photos_dan_fernet_s.safetensors', f'{M}/avatars_dan_fernet_s.safetensors', f'{C}/label_compare.json'],
+          [f'{M}/siamese_v1.safetensors', f'{M}/siamese_v2.safetensors', f'{C}/checker.json']),
+    Stage('table4', ['python bench/table4.py'], ['bench/table4.py', f'{M}/photos_dan_fernet_s.safetensors', f'{M}/avatars_dan_fernet_s.safetensors'],
+          [f'{C}/table4.json']),
+    Stage('live', ['python bench/live.py --choose --write-card'],
+          ['bench/live.py', f'{C}/checker.json', f'{M}/siamese_v2.safetensors', f'{M}/photos_dan_fernet_s.safetensors'], []),
+]
+
+def sha256(path:Path) -> str|None:
+    "Hex sha256 of a file, None where it does not exist"
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+def stamp(stage:Stage, root:Path) -> dict:
+    "What the lock records of a stage: its commands and the sha256 of each input and product"
+    return dict(cmds=stage.cmds, deps={d: sha256(root/d) for d in stage.deps}, outs={o: sha256(root/o) for o in stage.outs})
+
+def why_run(stage:Stage, lock:dict, root:Path) -> str:
+    "Why `stage` is out of date ('' when it is not)"
+    old, now = lock.get(stage.name), stamp(stage, root)
+    if old is None: return 'never run'
+    if old['cmds'] != now['cmds']: return 'its commands changed'
+    changed = [p for kind in ('deps', 'outs') for p in now[kind] if now[kind][p] != old[kind].get(p)]
+    missing = [p for p in now['outs'] if now['outs'][p] is None]
+    return f"missing {', '.join(missing)}" if missing else (f"changed {', '.join(changed)}" if changed else '')
+
+def rebuild(stages:list=STAGES, root:Path=ROOT, lock_file:Path=LOCK, force:tuple=(), dry_run:bool=False, log=print) -> list:
+    "Run the out-of-date stages of `stages` in order (a forced stage makes every later one run too); the names of the stages run"
+    lock = json.loads(lock_file.read_text()) if lock_file.exists() else {}
+    ran, forcing = [], False
+    for s in stages:
+        forcing = forcing or s.name in force
+        reason = 'forced' if forcing else why_run(s, lock, root)
+        if not reason: log(f"= {s.name}: up to date"); continue
+        log(f"> {s.name}: {reason}")
+        if dry_run: ran.append(s.name); continue
+        t0 = time.time()
+        for cmd in s.cmds:
+            log(f"  $ {cmd}")
+            r = subprocess.run(cmd, shell=True, cwd=root)
+            if r.returncode: raise SystemExit(f"stage {s.name}: `{cmd}` exited {r.returncode}; the lock keeps the stages before it")
+        lock[s.name] = dict(stamp(s, root), minutes=round((time.time() - t0)/60, 1))
+        lock_file.write_text(json.dumps(lock, indent=2) + '\n')
+        ran.append(s.name)
+    return ran
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--dry-run', action='store_true', help='say what would run, run nothing')
+    ap.add_argument('--force', nargs='*', default=[], choices=[s.name for s in STAGES], help='rerun these stages and all after them')
+    a = ap.parse_args(argv)
+    return rebuild(force=tuple(a.force), dry_run=a.dry_run)
+
+if __name__ == '__main__': main()
