@@ -17,7 +17,7 @@ from .data import InputError, ImageError, as_pil, is_image_file
 
 # %% auto #0
 __all__ = ['VideoError', 'probe_video', 'video_frames', 'write_video', 'face_frames', 'camera_frames', 'folder_frames',
-           'frames_from']
+           'is_camera', 'frames_from']
 
 # %% ../nbs/08a_video.ipynb #ec32743f
 class VideoError(ImageError):
@@ -160,12 +160,15 @@ def folder_frames(folder, # folder of numbered frame images
         except (ImageError, OSError) as e: problems.append((str(numbered[n]), str(e))); continue
         yield (n - first)/fps, img
 
+def is_camera(source) -> bool:
+    "Is `source` a camera index or a stream URL (a stream that does not end by itself)?"
+    return isinstance(source, int) or isinstance(source, str) and (source.isdigit() or '://' in source)
+
 def frames_from(source, # video file, folder of frames, camera index, URL, or an iterable of (seconds, frame)
                 fps:float=25., # frame rate of a folder of frames
                 problems:list|None=None): # gets a folder's skipped files
     "The `(seconds, frame)` stream of any source"
-    if isinstance(source, int) or isinstance(source, str) and (source.isdigit() or '://' in source):
-        return camera_frames(int(source) if isinstance(source, str) and source.isdigit() else source)
+    if is_camera(source): return camera_frames(int(source) if isinstance(source, str) and source.isdigit() else source)
     if isinstance(source, (str, Path)):
         return folder_frames(source, fps, problems) if Path(source).is_dir() else video_frames(source)
     return iter(source)
