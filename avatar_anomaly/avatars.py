@@ -7,6 +7,7 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/avatars.html.md"""
 # %% ../nbs/03b_avatars.ipynb #29158243
 from __future__ import annotations
 import json, os, sys, zlib
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol, runtime_checkable
@@ -15,7 +16,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
-from .data import EMOTIONS, PAIR_COLUMNS, InputError, usable_rows, cache_dir, map_report, as_pil, pil_to_array, write_atomic
+from .data import (EMOTIONS, PAIR_COLUMNS, InputError, usable_rows, cache_dir, map_report, as_pil, pil_to_array, write_atomic,
+                                 writing, folder_lock)
 from .weights import read_card
 from .backbones import Evaluation, batch_proba
 from .predict import DEFAULT_MODEL, load_model, preset_of
@@ -103,6 +105,14 @@ def _abs(p) -> Path:
     "`p` as an absolute, normalised path (any spelling of a file gives the same path)"
     return Path(os.path.normpath(Path(p).expanduser().absolute()))
 
+def _keys(paths) -> list:
+    "The manifest's key of each file: absolute, the links among its folders resolved (a photo reached through a linked folder is the same photo)"
+    real = {}
+    def key(a:Path) -> str:
+        if a.parent not in real: real[a.parent] = Path(os.path.realpath(a.parent))
+        return str(real[a.parent]/a.name)
+    return [key(_abs(p)) for p in paths]
+
 def source_root(sources:list, root=None) -> Path:
     "`root` (absolute), or the common folder of `sources`"
     return _abs(root) if root else Path(os.path.commonpath([_abs(s).parent for s in sources]))
@@ -128,7 +138,7 @@ def _read_manifest(out_dir:Path, name:str|None=None, settings:str|None=None) -> 
     "The manifest of `out_dir` (empty if none) with each `photo`'s absolute path; refuses a folder made with other settings"
     m = _read_csv(out_dir/'manifest.csv', MANIFEST_COLUMNS)
     if 'root' not in m: m['root'] = ''   # written by an earlier version: sources as given
-    m['photo'] = [str(Path(r)/s) if r else str(_abs(s)) for s, r in zip(m.source, m.root)]
+    m['photo'] = _keys(Path(r)/s if r else s for s, r in zip(m.source, m.root))
     if name is None: return m
     other = m[(m.generator != name) | (m.settings != settings)]
     if len(other): raise SettingsMismatchError(f"{out_dir/'manifest.csv'}: made by {other.generator.iloc[0]} with settings "
@@ -136,13 +146,23 @@ def _read_manifest(out_dir:Path, name:str|None=None, settings:str|None=None) -> 
     return m
 
 def _append_csv(df:pd.DataFrame, f:Path):
-    "Append `df` to the CSV `f` (header only when the file is new; an older file without `df`'s columns is migrated) and flush it to disk"
+    "Append `df` to the CSV `f` (header only when the file is new; an older file without `df`'s columns is migrated) and flush it to disk; a write that fails (a full disk) leaves no half row"
     new = not f.is_file()
     if not new and list(pd.read_csv(f, nrows=0).columns) != list(df.columns):
         old = _read_csv(f, list(df.columns)).reindex(columns=df.columns, fill_value='')
         write_atomic(f, lambda tmp: old.to_csv(tmp, index=False))
-    with open(f, 'a', newline='') as fh:
-        df.to_csv(fh, header=new, index=False); fh.flush(); os.fsync(fh.fileno())
+    data = df.to_csv(header=new, index=False).encode()
+    with writing(f):
+        fd = os.open(f, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            end = os.fstat(fd).st_size
+            try:
+                while data: data = data[os.write(fd, data):]
+                os.fsync(fd)
+            except OSError:
+                with suppress(OSError): os.ftruncate(fd, end)   # cut back to the last whole row
+                raise
+        finally: os.close(fd)
 
 def _stylize_batch(stylizer, images:list, seeds:list, paths:list) -> list:
     "Outputs of `stylizer` on a batch; if the batch fails, one image at a time (`(None, error)` for the bad ones)"
@@ -151,6 +171,27 @@ def _stylize_batch(stylizer, images:list, seeds:list, paths:list) -> list:
         if len(images) == 1: return [(None, f"{paths[0]}: {type(e).__name__}: {e}")]
         return [_stylize_batch(stylizer, [im], [s], [p])[0] for im, s, p in zip(images, seeds, paths)]
 
+def _stylize_into(todo:pd.DataFrame, stylizer, out_dir:Path, root:Path, settings:str, seed:int, bs:int, bar):
+    "Stylize the rows of `todo` in batches: avatars written, each batch's manifest and failure rows appended"
+    rel = lambda p: _abs(p).relative_to(root).as_posix()
+    for s in range(0, len(todo), bs):
+        batch = todo.iloc[s:s + bs]
+        images, report = map_report(lambda p: as_pil(p, 'auto'), list(batch.path), progress=False)
+        ok = [i for i, im in enumerate(images) if im is not None]
+        seeds = [item_seed(p, seed) for p in batch.path]
+        outs = _stylize_batch(stylizer, [images[i] for i in ok], [seeds[i] for i in ok], [batch.path.iloc[i] for i in ok]) if ok else []
+        rows, failed = [], [dict(source=rel(r.item), error=r.error, root=str(root)) for r in report.itertuples()]
+        for i, out in zip(ok, outs):
+            r = batch.iloc[i]
+            if isinstance(out, tuple): failed.append(dict(source=rel(r.path), error=out[1], root=str(root))); continue
+            Path(r.avatar).parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(r.avatar, out.save)
+            rows.append(dict(source=rel(r.path), avatar=Path(r.avatar).relative_to(out_dir).as_posix(), label=r.get('label', ''),
+                             split=r.get('split', ''), generator=stylizer.name, settings=settings, seed=seeds[i], root=str(root)))
+        if rows: _append_csv(pd.DataFrame(rows, columns=MANIFEST_COLUMNS), out_dir/'manifest.csv')
+        if failed: _append_csv(pd.DataFrame(failed, columns=FAILURE_COLUMNS), out_dir/'failures.csv')
+        bar.update(len(batch))
+
 def generate_avatars(table:pd.DataFrame, # images to stylize (`path`; `label`, `split` when known)
                      stylizer:Stylizer, # the generator
                      out_dir, # output folder (mirrors the sources' tree; holds manifest.csv and failures.csv)
@@ -158,7 +199,7 @@ def generate_avatars(table:pd.DataFrame, # images to stylize (`path`; `label`, `
                      bs:int=32, # images per stylizer call
                      root=None, # folder the sources are relative to (default: their common folder)
                      progress:bool=True): # progress bar on stderr
-    "Avatars of every image of `table` in `out_dir`, resumable; returns the avatar table (`path` = avatar, `photo` = source)"
+    "Avatars of every image of `table` in `out_dir`, resumable, the folder locked while written (`folder_lock`); returns the avatar table (`path` = avatar, `photo` = source)"
     out_dir = Path(out_dir)
     settings = json.dumps(stylizer.settings, sort_keys=True)
     done = _read_manifest(out_dir, stylizer.name, settings)
@@ -168,29 +209,15 @@ def generate_avatars(table:pd.DataFrame, # images to stylize (`path`; `label`, `
     inside = [p for p in t.path if _abs(p).is_relative_to(_abs(out_dir))]
     if inside: raise InputError(f"{len(inside)} sources are inside the output folder {out_dir} (e.g. {inside[0]}): "
                                 "avatars are never made of avatars; choose an output folder outside the sources")
-    t = t.assign(avatar=[str(p) for p in mirror_paths(t.path, out_dir, root)], photo=[str(_abs(p)) for p in t.path])
-    todo = t[~t.photo.isin(set(done.photo))]
-    if len(todo): out_dir.mkdir(parents=True, exist_ok=True)
-    with tqdm(total=len(t), initial=len(t) - len(todo), desc=f'avatars ({stylizer.name})', disable=not progress,
-              file=sys.stderr, leave=False) as bar:
-        for s in range(0, len(todo), bs):
-            batch = todo.iloc[s:s + bs]
-            images, report = map_report(lambda p: as_pil(p, 'auto'), list(batch.path), progress=False)
-            ok = [i for i, im in enumerate(images) if im is not None]
-            seeds = [item_seed(p, seed) for p in batch.path]
-            outs = _stylize_batch(stylizer, [images[i] for i in ok], [seeds[i] for i in ok], [batch.path.iloc[i] for i in ok]) if ok else []
-            rel = lambda p: _abs(p).relative_to(root).as_posix()
-            rows, failed = [], [dict(source=rel(r.item), error=r.error, root=str(root)) for r in report.itertuples()]
-            for i, out in zip(ok, outs):
-                r = batch.iloc[i]
-                if isinstance(out, tuple): failed.append(dict(source=rel(r.path), error=out[1], root=str(root))); continue
-                Path(r.avatar).parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(r.avatar, out.save)
-                rows.append(dict(source=rel(r.path), avatar=Path(r.avatar).relative_to(out_dir).as_posix(), label=r.get('label', ''),
-                                 split=r.get('split', ''), generator=stylizer.name, settings=settings, seed=seeds[i], root=str(root)))
-            if rows: _append_csv(pd.DataFrame(rows, columns=MANIFEST_COLUMNS), out_dir/'manifest.csv')
-            if failed: _append_csv(pd.DataFrame(failed, columns=FAILURE_COLUMNS), out_dir/'failures.csv')
-            bar.update(len(batch))
+    t = t.assign(avatar=[str(p) for p in mirror_paths(t.path, out_dir, root)], photo=_keys(t.path))
+    if not t.photo.isin(set(done.photo)).all():
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with folder_lock(out_dir, 'another run'):
+            done = _read_manifest(out_dir, stylizer.name, settings)   # again, under the lock: what a run that just ended made
+            todo = t[~t.photo.isin(set(done.photo))]
+            with tqdm(total=len(t), initial=len(t) - len(todo), desc=f'avatars ({stylizer.name})', disable=not progress,
+                      file=sys.stderr, leave=False) as bar:
+                _stylize_into(todo, stylizer, out_dir, root, settings, seed, bs, bar)
     return avatar_table(out_dir, table) if (out_dir/'manifest.csv').is_file() else _avatar_rows(done)
 
 def _avatar_rows(m:pd.DataFrame, out_dir=None) -> pd.DataFrame:
@@ -205,7 +232,7 @@ def avatar_table(out_dir, # a folder written by `generate_avatars`
     f = Path(out_dir)/'manifest.csv'
     if not f.is_file(): raise FileNotFoundError(f"{f}: no avatar manifest (not a folder written by generate_avatars)")
     m = _read_manifest(Path(out_dir)).drop_duplicates('photo', keep='last')
-    if photos is not None: m = m[m.photo.isin({str(_abs(p)) for p in photos.path})]
+    if photos is not None: m = m[m.photo.isin(set(_keys(photos.path)))]
     return _avatar_rows(m, out_dir)
 
 FAILURE_COLUMNS = ['source', 'error', 'root']
@@ -215,10 +242,10 @@ def avatar_failures(out_dir, # a folder written by `generate_avatars`
     "The sources of `out_dir/failures.csv` that still have no avatar, with their last error (`source` as an absolute path, `error`)"
     failed = _read_csv(Path(out_dir)/'failures.csv', FAILURE_COLUMNS)
     if 'root' not in failed: failed['root'] = ''
-    failed['source'] = [str(Path(r)/s) if r else str(_abs(s)) for s, r in zip(failed.source, failed.root)]
+    failed['source'] = _keys(Path(r)/s if r else s for s, r in zip(failed.source, failed.root))
     failed = failed.drop_duplicates('source', keep='last')
     failed = failed[~failed.source.isin(set(_read_manifest(Path(out_dir)).photo))]
-    if photos is not None: failed = failed[failed.source.isin({str(_abs(p)) for p in photos.path})]
+    if photos is not None: failed = failed[failed.source.isin(set(_keys(photos.path)))]
     return failed[['source', 'error']].reset_index(drop=True)
 
 # %% ../nbs/03b_avatars.ipynb #e21bd2ca

@@ -25,7 +25,10 @@ EXIT_STATUS = """exit status (as for diff and grep):
   0  done, nothing found (check: no anomaly)
   1  done, an anomaly found (check only)
   2  trouble: a usage error, a file or pair that could not be processed, or a
-     model that could not be loaded (the other items' results are printed first)"""
+     model that could not be loaded (the other items' results are printed first);
+     for videos also a frame pair not checked, a real frame without an avatar
+     frame, a video that stopped decoding, a report that could not be written
+     (the summary says how many and which)"""
 
 COMMANDS = {}   # name → (function, exit-status note), in the order of `--help`
 
@@ -49,8 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def user_error(e:BaseException) -> bool:
     "Is `e` trouble with the user's input or setup (one line), not a bug (a traceback)?"
-    from avatar_anomaly.data import AvatarAnomalyError   # the library's base of user errors (imported here: `--help` loads no torch)
+    from avatar_anomaly.data import AvatarAnomalyError, WRITE_ERRORS   # the library's base of user errors (imported here: `--help` loads no torch)
     return (isinstance(e, (CommandError, AvatarAnomalyError, FileNotFoundError))
+            or isinstance(e, OSError) and e.errno in WRITE_ERRORS   # a full or read-only disk
             or isinstance(e, ImportError) and e.name is None)   # raised by the package with its `pip install` line
 
 def _quiet_stdout():
@@ -72,7 +76,9 @@ def main(argv:list|None=None # arguments (default: `sys.argv[1:]`)
         _quiet_stdout()
         return 0
     except Exception as e:
-        if user_error(e): msg = str(e)
+        if user_error(e):
+            from avatar_anomaly.data import output_error
+            msg = str(output_error(e) if isinstance(e, OSError) else e)
         else:
             traceback.print_exc()
             msg = f"{type(e).__name__}: {e} (a bug: please report it with the traceback above)"
@@ -94,7 +100,7 @@ def summary_text(summary:dict) -> str:
     if len(summary['flagged']): lines += ['flagged rows (left out of training):', summary['flagged'].to_string(), '']
     bad = summary['unreadable']
     if bad is None: lines.append('images not checked (--no-check)')
-    else: lines += [f"unreadable files: {len(bad)}", *[f"  {e}" for e in bad.error]]
+    else: lines += [f"unreadable files (not counted above): {len(bad)}", *[f"  {e}" for e in bad.error]]
     return '\n'.join(lines)
 
 @command(exits="0 the summary was printed (unreadable files are part of it); 2 no dataset there, or a label it does not know")
@@ -262,7 +268,8 @@ def cmd_stylize(input:Path, # image file or folder (searched recursively)
     "Make avatars of images (a file or a folder; mirrors the tree; a rerun resumes)"
     import pandas as pd
     import shutil
-    from avatar_anomaly.avatars import GENERATORS, make_stylizer, generate_avatars, avatar_failures
+    from avatar_anomaly.avatars import GENERATORS, make_stylizer, generate_avatars, avatar_failures, avatar_table
+    from avatar_anomaly.data import OutputError
     if generator not in GENERATORS: raise CommandError(f"unknown generator {generator!r} (one of {', '.join(GENERATORS)})")
     g = GENERATORS[generator]
     knobs = stylizer_knobs(generator, g.knobs, dict(structure=structure, color=color, blend=blend))
@@ -274,12 +281,16 @@ def cmd_stylize(input:Path, # image file or folder (searched recursively)
     if not files and not problems: raise FileNotFoundError(f"{input}: no images there")
     st = make_stylizer(generator, checkpoint, **knobs)
     table = pd.DataFrame(dict(path=[str(f) for f in files], label='', split='', source='', flag=''))
-    new = not output.exists()
-    av = generate_avatars(table, st, output, seed=seed, root=input if input.is_dir() else input.parent, progress=not quiet)
+    new, stopped = not output.exists(), None
+    try: av = generate_avatars(table, st, output, seed=seed, root=input if input.is_dir() else input.parent, progress=not quiet)
+    except OutputError as e:   # a full or read-only disk: what was made is kept and counted, then the cause
+        av, stopped = avatar_table(output, table) if (output/'manifest.csv').is_file() else table.iloc[:0], e
     failed = [*problems, *avatar_failures(output, table).itertuples(index=False, name=None)]
     for source, error in failed: print(f"{source}\terror: {error}", file=sys.stderr)
-    if new and not len(av) and output.exists(): shutil.rmtree(output)   # nothing made: leave no folder behind
-    print(f"{len(av)} avatars in {output} ({st.name} {dumps(st.settings)}); {len(failed)} failed")
+    if new and not len(av) and output.exists(): shutil.rmtree(output, ignore_errors=True)   # nothing made: leave no folder behind
+    print(f"{len(av)} avatars in {output} ({st.name} {dumps(st.settings)}); {len(failed)} failed"
+          + (f"; stopped: {len(table) - len(av) - len(failed)} not made" if stopped else ''))
+    if stopped: raise stopped
     return 2 if failed else 0
 
 # %% ../nbs/90_cli.ipynb #14ec374b
@@ -301,13 +312,15 @@ def check_report(f:Path):
 
 def write_report(results:list, # `CheckResult`s
                  f:Path): # FILE.csv or FILE.json
-    "Write `results` to `f`; in a CSV, the dict and list fields (probabilities, boxes, notes) as JSON"
+    "Write `results` to `f`; in a CSV, the dict and list fields (probabilities, boxes, notes) as JSON; a full or read-only disk is an `OutputError` naming `f`"
+    from avatar_anomaly.data import writing
     rows = [r.to_json() for r in results]
-    if f.suffix == '.json': return f.write_text(dumps(rows, indent=1))
-    with open(f, 'w', newline='') as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows({k: dumps(v) if isinstance(v, (dict, list)) else v for k, v in r.items()} for r in rows)
+    with writing(f):
+        if f.suffix == '.json': return f.write_text(dumps(rows, indent=1))
+        with open(f, 'w', newline='') as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows({k: dumps(v) if isinstance(v, (dict, list)) else v for k, v in r.items()} for r in rows)
 
 def load_checker(checker_kw:dict, # `AnomalyChecker` arguments
                  onnx:bool=False): # run the readers (and a Siamese detector) with onnxruntime
@@ -354,10 +367,10 @@ def cmd_check(real:Path=None, # real face image or folder
     checker = load_checker(checker_kw, onnx)
     results = checker.check_items(items, progress=len(items) > 20 and not json)
     for r in results: print(dumps(r.to_json()) if json else str(r))
-    if report is not None: write_report(results, report)
     n_err, n_anomalies = sum(r.error is not None for r in results), sum(bool(r.anomaly) for r in results)
     print(f"{len(results)} pairs: {n_anomalies} anomalies, {len(results) - n_err - n_anomalies} consistent, {n_err} errors",
           file=sys.stderr)
+    if report is not None: write_report(results, report)   # after the summary: a full disk loses the report, not the summary
     return 2 if n_err else 1 if n_anomalies else 0
 
 # %% ../nbs/90_cli.ipynb #c3303e2e
@@ -393,17 +406,20 @@ def check_streams(real:Path|None, avatar:Path|None, pairs:Path|None, *,
     checker = load_checker(checker_kw, onnx)
     sources = ([camera_frames(int(camera) if camera.isdigit() else camera)] if camera is not None else []) + list(video)
     problems = []
-    live = check_live(*sources, checker, report=report, plot=plot, fps=fps, progress=True, problems=problems, **given(every=every))
+    live = check_live(*sources, checker, report=report, plot=plot, fps=fps, progress=True, problems=problems, to_end=camera is None,
+                      **given(every=every))
     s = live.summary()
     print(dumps(s) if json else live_text(s))
     for f, e in problems: print(f"{f}\terror: {e}", file=sys.stderr)
     if not s['pairs']: raise CommandError("no frame pairs: no avatar frame was within the live card's max_gap of a real frame")
     n_err = sum(s['errors'].values())
     print(f"{s['pairs'] - n_err} of {s['pairs']} frame pairs checked in {s['speeds']['wall_s']} s ({s['speeds']['pairs_per_s']} pairs/s)"
-          + (f"; {n_err} could not be checked (see 'not checked' above)" if n_err else ''), file=sys.stderr)
+          + (f"; {n_err} could not be checked (see 'not checked' above)" if n_err else '')
+          + (f"; {s['unpaired']} real frames had no avatar frame near them in time" if s['unpaired'] else ''), file=sys.stderr)
+    for t in s['trouble']: print(f"avatar-anomaly check: error: {t}", file=sys.stderr)
     if report is not None: print(f"report: {report}", file=sys.stderr)
     if plot is not None: print(f"plot: {plot}", file=sys.stderr)
-    return 2 if problems or n_err else 1 if s['anomalies'] else 0
+    return 2 if problems or n_err or s['unpaired'] or s['trouble'] else 1 if s['anomalies'] else 0
 
 # %% ../nbs/90_cli.ipynb #d8b804b7
 @command(exits="0 written, and within the onnx card's tolerance of PyTorch on sample face crops; 2 trouble (no such model, the onnx extra missing, a larger difference)")

@@ -6,7 +6,8 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #6821b8f8
 from __future__ import annotations
-import hashlib, io, os, sys, warnings
+import errno, hashlib, io, json, os, socket, sys, time, warnings
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,11 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['EMOTIONS', 'RAFDB', 'FER2013', 'FER2013_FOLDERS', 'AFFECTNET7', 'AFFECTNET8', 'CKPLUS', 'FOLDER_NAMES',
-           'FERPLUS_COLUMNS', 'TABLE_COLUMNS', 'PAIR_COLUMNS', 'IMAGE_EXTS', 'SPLIT_NAMES', 'GRAY_MODES',
-           'AvatarAnomalyError', 'InputError', 'DataNotFoundError', 'data_root', 'data_required', 'dataset_path',
-           'cache_dir', 'UnknownLabelError', 'LabelMap', 'ferplus_majority', 'emotion_table', 'is_image_file',
-           'read_folder_tree', 'image_files', 'write_image', 'read_rafdb', 'write_atomic', 'read_fer2013_csv',
+           'FERPLUS_COLUMNS', 'TABLE_COLUMNS', 'PAIR_COLUMNS', 'IMAGE_EXTS', 'SPLIT_NAMES', 'WRITE_ERRORS', 'LOCK_FILE',
+           'GRAY_MODES', 'AvatarAnomalyError', 'InputError', 'DataNotFoundError', 'data_root', 'data_required',
+           'dataset_path', 'cache_dir', 'UnknownLabelError', 'LabelMap', 'ferplus_majority', 'emotion_table',
+           'is_image_file', 'read_folder_tree', 'image_files', 'write_image', 'read_rafdb', 'OutputError',
+           'output_error', 'writing', 'write_atomic', 'FolderLockedError', 'folder_lock', 'read_fer2013_csv',
            'read_fer2013_folders', 'read_dataset', 'ImageError', 'pil_to_array', 'load_image', 'as_pil', 'image_size',
            'image_png', 'png_bytes', 'map_report', 'check_images', 'usable_rows', 'summarise_dataset']
 
@@ -156,14 +158,20 @@ def is_image_file(p:Path) -> bool:
     "Is `p` a file with an image extension (`IMAGE_EXTS`)?"
     return p.is_file() and p.suffix.lower() in IMAGE_EXTS
 
+def _broken_link(p:Path) -> bool:
+    "Is `p` a symbolic link with an image extension to nothing?"
+    return p.is_symlink() and not p.exists() and p.suffix.lower() in IMAGE_EXTS
+
 def read_folder_tree(root, # folder with `<split>/<label>/<image>`
                      label_map:LabelMap=FOLDER_NAMES, # how folder names map to emotions
                      source:str=None): # dataset name for the `source` column (default: the folder's name)
-    "Table of a `<split>/<label>/<image>` tree"
+    "Table of a `<split>/<label>/<image>` tree; a symbolic link to nothing is a flagged row (`broken_link`), not left out"
     root = Path(root).absolute()
     if not root.is_dir(): raise DataNotFoundError(f"{root}: no such folder")
     rows = [_row(p, p.parent.name, label_map, p.parent.parent.name, source or root.name)
-            for p in sorted(root.glob('*/*/*')) if is_image_file(p)]
+            for p in sorted(root.glob('*/*/*')) if is_image_file(p) or _broken_link(p)]
+    for r in rows:
+        if _broken_link(Path(r['path'])): r['flag'] = f"broken_link: it points to {os.readlink(r['path'])}, which is not there"
     if not rows: raise DataNotFoundError(f"{root}: no images in a <split>/<label>/<image> layout")
     return emotion_table(rows)
 
@@ -219,15 +227,91 @@ def read_rafdb(root # RAF-DB `basic` folder (holds `EmoLabel/` and `Image/aligne
     return emotion_table(rows)
 
 # %% ../nbs/00_data.ipynb #2b1908f1
+WRITE_ERRORS = {errno.ENOSPC: 'no space left on the device', errno.EDQUOT: 'the disk quota is used up',
+                errno.EROFS: 'a read-only file system', errno.EFBIG: 'the file is too large for the file system'}
+
+class OutputError(AvatarAnomalyError, OSError):
+    "A file that cannot be written: a full or read-only disk, a used-up quota (the message names the file and the cause)"
+
+def output_error(e:OSError, # an error raised while writing
+                 path=None): # the file being written (default: the error's own file name)
+    "`e` as an `OutputError` naming the file when the disk is the trouble (`WRITE_ERRORS`), else `e` itself"
+    why = WRITE_ERRORS.get(getattr(e, 'errno', None))
+    return OutputError(f"{path or e.filename or 'a file'}: cannot write: {why}") if why and not isinstance(e, OutputError) else e
+
+@contextmanager
+def writing(path): # the file written within
+    "Within: a full or read-only disk while writing `path` raises an `OutputError` naming it"
+    try: yield
+    except OSError as e:
+        err = output_error(e, path)
+        if err is e: raise
+        raise err from None
+
 def write_atomic(path, # the file to write
                  write): # called with a temporary path beside `path` (same suffix) and writes the file there
     "Write `path` through a temporary file renamed into place (a crash never leaves half a file); returns `path`"
     path = Path(path)
     if not path.parent.is_dir(): raise FileNotFoundError(f"{path}: no folder {path.parent}")
     tmp = path.with_name(f'.{os.getpid()}-{path.name}')
-    try: write(tmp); os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
+    try:
+        with writing(path): write(tmp); os.replace(tmp, path)
+    finally:
+        with suppress(OSError): tmp.unlink(missing_ok=True)   # on a read-only disk this fails too: the first error is the one to see
     return path
+
+# %% ../nbs/00_data.ipynb #bebf7389
+LOCK_FILE = '.avatar_anomaly.lock'
+
+class FolderLockedError(InputError):
+    "A folder that another running process is writing (the message names the process)"
+
+def _lock_holder(f:Path) -> dict|None:
+    "What a lock file says about its holder (`pid`, `host`, `since`), None when it is empty or unreadable"
+    try: h = json.loads(f.read_text())
+    except (OSError, ValueError): return None
+    return h if isinstance(h, dict) and isinstance(h.get('pid'), int) else None
+
+def _running(h:dict|None) -> bool:
+    "Might the holder `h` still run? (no: its PID has ended on this host)"
+    if h is None or h.get('host') != socket.gethostname(): return True   # no way to tell
+    try: os.kill(h['pid'], 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass   # another user's process
+    return True
+
+def _take(fd:int) -> bool:
+    "Lock the open file `fd` for this process alone; False when another holds it"
+    try: import fcntl
+    except ImportError: return True   # no flock (Windows): the PID in the file is the lock
+    try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); return True
+    except BlockingIOError: return False
+
+@contextmanager
+def folder_lock(folder, # an existing folder
+                what:str='another run'): # who else would hold it, for the message
+    "Within: `folder` is locked by its `LOCK_FILE` (this process's PID, host, start); refused with a `FolderLockedError` while another process holds it; yields the stale holder taken over (or None)"
+    f = Path(folder)/LOCK_FILE
+    while True:
+        with writing(f): fd = os.open(f, os.O_RDWR | os.O_CREAT, 0o644)
+        holder = _lock_holder(f)
+        if not _take(fd) or ('fcntl' not in sys.modules and _running(holder) and holder and holder['pid'] != os.getpid()):
+            os.close(fd)
+            by = f"PID {holder['pid']} on {holder['host']}, since {holder['since']}" if holder else 'a process that is starting'
+            raise FolderLockedError(f"{folder} is being written by {what} ({by}): wait for it to end, or choose another folder "
+                                    f"(if no such process runs, delete {f})")
+        with suppress(OSError):
+            if os.fstat(fd).st_ino == os.stat(f).st_ino: break   # not a file its last holder removed meanwhile
+        os.close(fd)
+    try:
+        with writing(f):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(dict(pid=os.getpid(), host=socket.gethostname(),
+                                          since=time.strftime('%Y-%m-%dT%H:%M:%S%z'))).encode(), 0)
+        yield holder
+    finally:
+        with suppress(OSError): f.unlink()
+        os.close(fd)
 
 # %% ../nbs/00_data.ipynb #a5ea1823
 def read_fer2013_csv(csv, # Kaggle `fer2013.csv` (columns emotion, pixels, Usage)
@@ -399,11 +483,12 @@ def _split_order(splits): return sorted(splits, key=lambda s: (['train', 'valid'
 def summarise_dataset(table:pd.DataFrame, # a table from one of the readers
                       check:bool=True, # open every image to find unreadable files
                       progress:bool=True): # progress bar while checking
-    "Usable images per split and class (`counts`), flagged rows per split and reason (`flagged`), unreadable files (`unreadable`)"
-    ok = table.flag == ''
+    "Usable images per split and class (`counts`: readable, when checked), flagged rows per split and reason (`flagged`), unreadable files (`unreadable`)"
+    unreadable = check_images(table.path[table.path != ''], progress) if check else None
+    ok = (table.flag == '') & (~table.path.isin(set(unreadable.item)) if check else True)
     counts = pd.crosstab(table.split[ok], table.label[ok]).reindex(columns=list(EMOTIONS), fill_value=0)
     counts = counts.reindex(_split_order(set(table.split)), fill_value=0).rename_axis(index='split', columns=None)
     counts['total'] = counts.sum(axis=1)
-    flagged = table[~ok].groupby(['split', table.flag[~ok].str.split(':').str[0].rename('reason')]).size().rename('rows')
-    unreadable = check_images(table.path[table.path != ''], progress) if check else None
+    f = table.flag != ''
+    flagged = table[f].groupby(['split', table.flag[f].str.split(':').str[0].rename('reason')]).size().rename('rows')
     return dict(sources=sorted(set(table.source)), images=len(table), counts=counts, flagged=flagged, unreadable=unreadable)

@@ -6,7 +6,7 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/labeling.html.md"""
 
 # %% ../nbs/04_labeling.ipynb #209e4ba7
 from __future__ import annotations
-import functools, hashlib, html, json, os, time, warnings, zlib
+import functools, hashlib, html, json, os, time, uuid, warnings, zlib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -20,10 +20,10 @@ from .avatars import avatar_table
 
 # %% auto #0
 __all__ = ['NOT_EMOTIONS', 'LABELS', 'ACTIONS', 'KEYS', 'EVENT_KEYS', 'EVENTS', 'ITEM_COLUMNS', 'QUEUES', 'LABEL_COLUMNS',
-           'LABEL_APP_ENV', 'key_of', 'file_hash', 'check_annotator', 'make_event', 'parse_event', 'append_line',
-           'replay', 'LabelStore', 'label_items', 'default_store', 'Labeler', 'label_table', 'labelled_pairs',
-           'cohen_kappa', 'fleiss_kappa', 'answers_wide', 'per_class_agreement', 'agreement', 'consensus',
-           'disagreements', 'key_catcher', 'progress_text', 'LabelingTool', 'label_tool', 'label_app']
+           'LABEL_APP_ENV', 'key_of', 'file_hash', 'check_annotator', 'make_event', 'parse_event', 'recover_events',
+           'append_line', 'replay', 'LabelStore', 'label_items', 'default_store', 'Labeler', 'label_table',
+           'labelled_pairs', 'cohen_kappa', 'fleiss_kappa', 'answers_wide', 'per_class_agreement', 'agreement',
+           'consensus', 'disagreements', 'key_catcher', 'progress_text', 'LabelingTool', 'label_tool', 'label_app']
 
 # %% ../nbs/04_labeling.ipynb #e4786a7f
 NOT_EMOTIONS = ('not_a_face', 'unsure')   # answers that are no emotion: the row is flagged
@@ -37,7 +37,7 @@ def key_of(action:str # one of `ACTIONS`
     return {a: k for k, a in KEYS.items()}[action]
 
 # %% ../nbs/04_labeling.ipynb #500f2ef2
-EVENT_KEYS = ('time', 'annotator', 'item', 'sha256', 'event', 'label')
+EVENT_KEYS = ('time', 'annotator', 'item', 'sha256', 'event', 'label')   # every event has them; newer ones also `id`, `undoes`
 EVENTS = ('label', 'skip', 'undo')
 
 def file_hash(path) -> str:
@@ -56,21 +56,34 @@ def make_event(annotator:str, # who
                event:str, # 'label', 'skip' or 'undo'
                label:str|None=None, # one of `LABELS`, for a label event only
                sha256:str='', # `file_hash` of the avatar file
-               at:str|None=None): # the time, ISO 8601 (default: now, UTC)
-    "A checked event: a dict with the `EVENT_KEYS`"
+               at:str|None=None, # the time, ISO 8601 (default: now, UTC)
+               id:str|None=None, # the event's id (default: a new random one; '' for an event of an older log, which has none)
+               undoes:str|None=None): # for an undo: the `id` of the event it takes back
+    "A checked event: a dict with the `EVENT_KEYS`, `id` and `undoes`"
     if event not in EVENTS: raise ValueError(f"unknown event {event!r} (one of {', '.join(EVENTS)})")
     if (event == 'label') != (label is not None): raise ValueError(f"a {event} event {'needs a' if event == 'label' else 'takes no'} label")
     if label is not None and label not in LABELS: raise ValueError(f"unknown label {label!r} (one of {', '.join(LABELS)})")
     if not isinstance(item, str) or not item: raise ValueError(f"item {item!r}: the avatar's path relative to its folder")
+    if undoes is not None and event != 'undo': raise ValueError(f"a {event} event undoes nothing")
     if at is None: at = datetime.now(timezone.utc).isoformat(timespec='milliseconds')
-    return dict(time=str(at), annotator=check_annotator(annotator), item=item, sha256=str(sha256 or ''), event=event, label=label)
+    return dict(time=str(at), annotator=check_annotator(annotator), item=item, sha256=str(sha256 or ''), event=event, label=label,
+                id=uuid.uuid4().hex[:16] if id is None else str(id), undoes=undoes)
 
 def parse_event(line:bytes|str) -> dict:
     "The event on one line of a log, checked; a `ValueError` says what is wrong with the line"
     try: d = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"not JSON ({e})") from None
     if not isinstance(d, dict) or set(EVENT_KEYS) - set(d): raise ValueError(f"not an event (it needs {', '.join(EVENT_KEYS)})")
-    return make_event(d['annotator'], d['item'], d['event'], d['label'], d['sha256'], d['time'])
+    return make_event(d['annotator'], d['item'], d['event'], d['label'], d['sha256'], d['time'], d.get('id') or '', d.get('undoes'))
+
+def recover_events(line:bytes|str) -> list:
+    "The whole events inside a damaged line (a half line merged with the next one): each `{` tried as the start of one"
+    text = line.decode('utf-8', 'replace') if isinstance(line, bytes) else line
+    dec, out, i = json.JSONDecoder(), [], text.find('{')
+    while i != -1:
+        try: obj, end = dec.raw_decode(text, i); out.append(parse_event(json.dumps(obj))); i = text.find('{', end)
+        except ValueError: i = text.find('{', i + 1)
+    return out
 
 # %% ../nbs/04_labeling.ipynb #176ec465
 def append_line(path:Path, # the log
@@ -97,10 +110,11 @@ def _fsync_dir(d:Path):
     except OSError: pass   # not possible on this system (Windows)
 
 def _step(state:dict, e:dict):
-    "Apply event `e` to a replay state"
+    "Apply event `e` to a replay state: an undo takes back the event it names (nothing if that one is not in the log)"
     s = state.setdefault((e['annotator'], e['item']), [])
     if e['event'] != 'undo': s.append(e)
-    elif s: s.pop()
+    elif e.get('undoes'): s[:] = [x for x in s if x.get('id') != e['undoes']]
+    elif s: s.pop()   # an undo of an older log, which names no event
 
 def replay(events:list) -> dict:
     "`{(annotator, item): [label and skip events, oldest first]}` after the undos: the last one is the current answer"
@@ -116,7 +130,7 @@ class LabelStore:
         self.refresh()
 
     def refresh(self):
-        "Read the events appended since the last read (by this store or any other process); a cut last line is skipped with a warning"
+        "Read the events appended since the last read (by this store or any other process); a cut last line is skipped, a damaged one gives back its whole events, with a warning"
         if not self.path.is_file(): return self
         with open(self.path, 'rb') as f:
             f.seek(self._offset)
@@ -126,21 +140,24 @@ class LabelStore:
             self._lines += 1
             start, pos = pos, pos + len(raw) + 1
             if not raw.strip(): continue
-            try: e = parse_event(raw)
+            try: found = [parse_event(raw)]
             except ValueError as err:
-                if start != self._cut: warnings.warn(f"{self.path}, line {self._lines}: {err}; skipped")
-                continue
-            self.events.append(e | dict(n=len(self.events)))
-            _step(self.state, self.events[-1])
+                found = recover_events(raw)
+                if start != self._cut or found:
+                    warnings.warn(f"{self.path}, line {self._lines}: {err}; " + (f"{len(found)} whole events in it recovered, the rest skipped"
+                                                                               if found else "skipped"))
+            for e in found:
+                self.events.append(e | dict(n=len(self.events)))
+                _step(self.state, self.events[-1])
         self._offset += end
         if end < len(data) and self._cut != self._offset:
             self._cut = self._offset
             warnings.warn(f"{self.path}: the last line is cut short (the writer died in the middle of it?); skipped")
         return self
 
-    def add(self, annotator:str, item:str, event:str, label:str|None=None, sha256:str='') -> dict:
+    def add(self, annotator:str, item:str, event:str, label:str|None=None, sha256:str='', undoes:str|None=None) -> dict:
         "Append one event (see `make_event`) to the log, flushed and fsynced, and read it back; returns it"
-        e = make_event(annotator, item, event, label, sha256)
+        e = make_event(annotator, item, event, label, sha256, undoes=undoes)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         append_line(self.path, (json.dumps(e, ensure_ascii=False) + '\n').encode())
         self.refresh()
@@ -287,7 +304,7 @@ def do(self:Labeler, action:str, # one of `ACTIONS`: a label, 'skip' or 'undo'
     if action == 'undo':
         e = self.store.refresh().last(self.annotator)
         if e is None: self.message = 'nothing to undo'; return False
-        self.store.add(self.annotator, e['item'], 'undo', sha256=e['sha256'])
+        self.store.add(self.annotator, e['item'], 'undo', sha256=e['sha256'], undoes=e['id'] or None)
         self.current, self.message = e['item'], f"took back {e['label'] or 'the skip'} (avatar {self.number(e['item'])})"
     else:
         if self.current is None: self.message = f"all {len(self.items)} items are labelled"; return False

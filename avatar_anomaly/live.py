@@ -7,8 +7,8 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/live.html.md"""
 
 # %% ../nbs/09_live.ipynb #9aa75c37
 from __future__ import annotations
-import csv, json, sys, time
-from contextlib import contextmanager
+import csv, io, json, sys, time
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
-from .data import EMOTIONS, InputError, as_pil
+from .data import EMOTIONS, InputError, OutputError, as_pil, output_error, writing
 from .faces import FaceCropper
 from .weights import read_card
-from .video import VideoError, frames_from, face_frames, write_video, probe_video
+from .video import VideoError, frames_from, face_frames, is_camera, write_video, probe_video
 from .predict import Reading
 from .check import AnomalyChecker, PairResult
 
@@ -56,7 +56,8 @@ def live_settings(**overrides) -> dict:
 def pair_frames(real, # iterable of (seconds, frame): the clock
                 avatar, # iterable of (seconds, frame)
                 max_gap:float, # seconds: the most a paired avatar frame may be away
-                counts:dict|None=None): # gets `unpaired`: real frames without an avatar frame near enough
+                counts:dict|None=None, # gets `unpaired`: real frames without an avatar frame near enough
+                to_end:bool=True): # after the avatar's end, go on counting the real frames (False: stop there, as for a camera)
     "`(t_real, real_frame, t_avatar, avatar_frame)` for each real frame with an avatar frame near it in time, in order"
     counts = {} if counts is None else counts
     counts.setdefault('unpaired', 0)
@@ -68,7 +69,7 @@ def pair_frames(real, # iterable of (seconds, frame): the clock
         if best is not None and abs(best[0] - tr) <= max_gap: yield tr, fr, best[0], best[1]
         else:
             counts['unpaired'] += 1
-            if nxt is None and prev is not None: return   # the avatar has ended
+            if nxt is None and prev is not None and not to_end: return   # the avatar has ended
 
 # %% ../nbs/09_live.ipynb #371919e6
 def thumb(img:Image.Image, # a frame
@@ -209,12 +210,13 @@ def side_reading(read:tuple|None, # (features, probabilities) of the side's crop
 def read_stream(real_frames, avatar_frames, # iterables of (seconds, frame): PIL images or uint8 arrays
                 checker:AnomalyChecker, # whose readers find and read the faces
                 every:int, max_gap:float, batch:int, detect_side:int, min_similarity:float, # see `live_settings`
-                timer:StageTimer): # gets decode, detect and classify
+                timer:StageTimer, # gets decode, detect and classify
+                to_end:bool=True): # count the real frames after the avatar's end (see `pair_frames`)
     "`(t_real, t_avatar, real Reading, avatar Reading, (real detected, avatar detected))` per frame pair: paired by time, faces tracked, crops read in batches"
     readers = (checker.real, checker.avatar)
     tracks = [FaceTrack(r.cropper, every, detect_side, min_similarity) for r in readers]
     its = [iter(real_frames), iter(avatar_frames)]
-    pairs = pair_frames(timer.timed(its[0]), timer.timed(its[1]), max_gap, timer.counts)
+    pairs = pair_frames(timer.timed(its[0]), timer.timed(its[1]), max_gap, timer.counts, to_end)
     try:
         while chunk := list(islice(pairs, batch)):
             frames = [[as_pil(c[1]).convert('RGB') for c in chunk], [as_pil(c[3]).convert('RGB') for c in chunk]]
@@ -262,7 +264,8 @@ def check_stream(real_frames, # iterable of (seconds, frame) of the real face; f
                  batch:int|None=None, # frame pairs whose crops are read together
                  detect_side:int|None=None, # frames are shrunk to this longer side for detection
                  min_similarity:float|None=None, # a carried box is kept while its thumbnail correlates this much
-                 timer:StageTimer|None=None): # gets seconds and items per stage
+                 timer:StageTimer|None=None, # gets seconds and items per stage
+                 to_end:bool=True): # count the real frames after the avatar's end as unpaired (False: stop there, for a camera)
     "One `LiveResult` per frame pair (paired by time), in order"
     s = live_settings(every=every, alpha=alpha, persist=persist, max_gap=max_gap, batch=batch, detect_side=detect_side,
                       min_similarity=min_similarity)
@@ -270,7 +273,7 @@ def check_stream(real_frames, # iterable of (seconds, frame) of the real face; f
     timer = StageTimer() if timer is None else timer
     timer.started = time.perf_counter()
     read = read_stream(real_frames, avatar_frames, checker, s['every'], s['max_gap'], s['batch'], s['detect_side'],
-                       s['min_similarity'], timer)
+                       s['min_similarity'], timer, to_end)
     try: yield from judge_stream(read, checker, s['alpha'], s['persist'], s['batch'], timer)
     finally:
         read.close()
@@ -309,20 +312,32 @@ def choose_live_settings(grid:pd.DataFrame # `smoothing_grid`'s table
 REPORT_SUFFIXES = ('.jsonl', '.csv')
 
 class LiveReport:
-    "Per-frame `LiveResult`s written to FILE.jsonl or FILE.csv as they come, each line flushed"
+    "Per-frame `LiveResult`s written to FILE.jsonl or FILE.csv as they come, line by line; a write that fails stops the report at its last whole line, `error` says why"
     def __init__(self, path): # FILE.jsonl or FILE.csv
         self.path = Path(path)
         if self.path.suffix not in REPORT_SUFFIXES: raise InputError(f"{path}: a live report must end in .jsonl or .csv")
-        self.fh, self.writer = open(self.path, 'w', newline='', encoding='utf-8'), None
+        with writing(self.path): self.fh = open(self.path, 'wb', buffering=0)   # unbuffered: each line is on disk when `write` returns
+        self.lines, self.error = 0, None
+
+    def _text(self, row:dict) -> str:
+        "One result as a line (in a CSV, the header first)"
+        if self.path.suffix == '.jsonl': return json.dumps(row) + '\n'
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=list(row))
+        if not self.lines: w.writeheader()
+        w.writerow({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in row.items()})
+        return buf.getvalue()
 
     def write(self, r:LiveResult):
-        "Append one result and flush"
-        row = r.to_json()
-        if self.path.suffix == '.jsonl': self.fh.write(json.dumps(row) + '\n')
-        else:
-            if self.writer is None: self.writer = csv.DictWriter(self.fh, fieldnames=list(row)); self.writer.writeheader()
-            self.writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in row.items()})
-        self.fh.flush()
+        "Append one result (nothing once the report has failed)"
+        if self.error: return
+        data, end = self._text(r.to_json()).encode(), self.fh.tell()
+        try:
+            while data: data = data[self.fh.write(data):]
+            self.lines += 1
+        except OSError as e:
+            self.error = f"{output_error(e, self.path)} (it holds the first {self.lines} frame pairs)"
+            with suppress(OSError): self.fh.truncate(end)
 
     def close(self): self.fh.close()
     def __enter__(self): return self
@@ -356,7 +371,7 @@ class LiveSummary:
     COLUMNS = ('time', 'real_emotion', 'avatar_emotion', 'score', 'raw_anomaly', 'anomaly', 'since')
     def __init__(self, threshold:float|None=None, # the checker's threshold (drawn in the plot)
                  timer:StageTimer|None=None): # its speeds go into the summary
-        self.threshold, self.timer, self.rows, self.errors = threshold, timer, [], {}
+        self.threshold, self.timer, self.rows, self.errors, self.trouble = threshold, timer, [], {}, []
         self.confusion = np.zeros((len(EMOTIONS), len(EMOTIONS)), np.int64)
 
     def add(self, r:LiveResult):
@@ -373,7 +388,7 @@ class LiveSummary:
         return df
 
     def summary(self) -> dict:
-        "Pairs, errors, duration, anomalous share, anomalies, the longest, confusion (real → avatar → pairs) and speeds"
+        "Pairs, errors, duration, anomalous share, anomalies, the longest, confusion (real → avatar → pairs), unpaired real frames, trouble (a stream that stopped early, a report or plot not written) and speeds"
         tl = self.timeline()
         spans = anomaly_spans(tl) if len(tl) else []
         step = float(np.median(np.diff(tl.time))) if len(tl) > 1 else 0.
@@ -384,7 +399,7 @@ class LiveSummary:
                     anomalies=[dict(start=s, end=e, seconds=round(e - s, 4)) for s, e in spans],
                     longest_anomaly=longest and dict(start=longest[0], end=longest[1], seconds=round(longest[1] - longest[0], 4)),
                     confusion={EMOTIONS[i]: {EMOTIONS[j]: int(n) for j, n in enumerate(row) if n} for i, row in enumerate(self.confusion) if row.any()},
-                    unpaired=self.timer.counts['unpaired'] if self.timer else None,
+                    unpaired=self.timer.counts['unpaired'] if self.timer else None, trouble=list(self.trouble),
                     speeds=self.timer.speeds() if self.timer else None)
 
     def plot(self, **kwargs):
@@ -422,7 +437,8 @@ def live_text(summary:dict) -> str:
                  f"{len(s['anomalies'])} anomal{'y' if len(s['anomalies']) == 1 else 'ies'}"
                  + (f" (longest {lo['seconds']:.2f} s, from {lo['start']:.2f} s to {lo['end']:.2f} s)" if lo else ''))
     if s['errors']: lines.append('not checked: ' + '; '.join(f"{e} ({n} pairs)" for e, n in s['errors'].items()))
-    if s.get('unpaired'): lines.append(f"real frames without an avatar frame near them in time: {s['unpaired']}")
+    if s.get('unpaired'): lines.append(f"real frames without an avatar frame near them in time (not checked): {s['unpaired']}")
+    lines += [f"trouble: {t}" for t in s.get('trouble') or []]
     lines.append('real → avatar emotion (pairs): ' + ', '.join(f"{r} → {a} {n}" for r, row in s['confusion'].items() for a, n in row.items()))
     if sp := s.get('speeds'):
         st = sp['stages']
@@ -431,6 +447,16 @@ def live_text(summary:dict) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/09_live.ipynb #875c6656
+def _until_error(frames, # a stream of (seconds, frame)
+                 trouble:list): # gets the error that ended it
+    "`frames` until one cannot be read: after the first frame, a `VideoError` ends the stream and goes to `trouble`"
+    n = 0
+    try:
+        for f in frames: yield f; n += 1
+    except VideoError as e:
+        if not n: raise   # nothing to check: the stream cannot be read at all
+        trouble.append(str(e))
+
 def check_live(real, # the real face: video file, frame folder, camera index or URL, or an iterable of (seconds, frame)
                avatar, # the avatar: the same kinds
                checker:AnomalyChecker|None=None, # the detector (default: `AnomalyChecker()`)
@@ -440,6 +466,7 @@ def check_live(real, # the real face: video file, frame folder, camera index or 
                progress:bool=False, # progress bar with pairs/s on stderr
                problems:list|None=None, # gets `(file, error)` for frames skipped in frame folders
                on_result=None, # called with each `LiveResult` as it comes (e.g. a list's `append`, to keep them)
+               to_end:bool|None=None, # count the real frames after the avatar's end as unpaired (None: unless the real face is a camera)
                **settings): # live settings (see `live_settings`)
     "Check two streams pair by pair: report written as it goes, each result handed to `on_result`, plot saved; returns the `LiveSummary`"
     checker = checker or AnomalyChecker()
@@ -447,17 +474,22 @@ def check_live(real, # the real face: video file, frame folder, camera index or 
     timer = StageTimer()
     live = LiveSummary(checker.threshold, timer)
     rep = LiveReport(report) if report else None
+    streams = [_until_error(frames_from(s, fps, problems), live.trouble) for s in (real, avatar)]
     try:
         with tqdm(total=total, desc='checking', unit='pair', file=sys.stderr, disable=not progress, leave=False, delay=0.5) as bar:
-            for r in check_stream(frames_from(real, fps, problems), frames_from(avatar, fps, problems), checker, timer=timer, **settings):
+            for r in check_stream(*streams, checker, timer=timer, to_end=not is_camera(real) if to_end is None else to_end, **settings):
                 live.add(r)
                 if rep: rep.write(r)
                 if on_result: on_result(r)
                 bar.update()
     finally:
         if rep: rep.close()
+    if rep and rep.error: live.trouble.append(f"report: {rep.error}")
     if plot:
         import matplotlib.pyplot as plt
         fig = live.plot(title=f"{Path(str(real)).name} vs {Path(str(avatar)).name}")
-        fig.savefig(plot, dpi=100); plt.close(fig)
+        try:
+            with writing(plot): fig.savefig(plot, dpi=100)
+        except OutputError as e: live.trouble.append(f"plot: {e}")
+        finally: plt.close(fig)
     return live

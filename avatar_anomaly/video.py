@@ -17,7 +17,7 @@ from .data import InputError, ImageError, as_pil, is_image_file
 
 # %% auto #0
 __all__ = ['VideoError', 'probe_video', 'video_frames', 'write_video', 'face_frames', 'camera_frames', 'folder_frames',
-           'frames_from']
+           'is_camera', 'frames_from']
 
 # %% ../nbs/08a_video.ipynb #ec32743f
 class VideoError(ImageError):
@@ -34,32 +34,46 @@ def _open_video(path):
         c.close(); raise VideoError(f"{path}: no video stream in the file")
     return c
 
+def _duration(c, s) -> float|None:
+    "Seconds the container says the video stream lasts (the stream's own duration, else the container's)"
+    return float(s.duration*s.time_base) if s.duration else c.duration/1e6 if c.duration else None
+
+def _rotation(path, frame) -> int:
+    "The counter-clockwise quarter turn (0, 90, 180, 270) that shows `frame` upright, from its display matrix (phone videos)"
+    r = round(frame.rotation or 0) % 360
+    if r % 90: raise VideoError(f"{path}: the file asks for a rotation by {r}°; only quarter turns can be shown upright")
+    return r
+
 def probe_video(path) -> dict:
-    "`frames` (None if the file does not say), `fps`, `width`, `height`, `duration` of a video whose first frame decodes"
+    "`frames` (None if the file does not say), `fps`, `width`, `height` (as shown, after `rotation`), `duration`, `rotation` of a video whose first frame decodes"
     with _open_video(path) as c:
         s = c.streams.video[0]
         try: first = next(c.decode(s), None)
         except av.error.FFmpegError as e: raise VideoError(f"{path}: cannot decode the first frame ({e})") from None
         if first is None: raise VideoError(f"{path}: no frame could be decoded")
-        fps = float(s.average_rate) if s.average_rate else None
-        duration = float(s.duration*s.time_base) if s.duration else c.duration/1e6 if c.duration else None
+        fps, duration, r = float(s.average_rate) if s.average_rate else None, _duration(c, s), _rotation(path, first)
+        w, h = (first.height, first.width) if r in (90, 270) else (first.width, first.height)
         return dict(path=str(path), frames=s.frames or (round(duration*fps) if duration and fps else None), fps=fps,
-                    width=first.width, height=first.height, duration=duration)
+                    width=w, height=h, duration=duration, rotation=r)
 
 def video_frames(path, # video file
-                 size:tuple|None=None): # (width, height) to scale the frames to (default: as stored)
-    "`(seconds, RGB PIL image)` for each frame of a video, in one sequential pass, timestamps from pts"
-    c, n = None, 0
+                 size:tuple|None=None): # (width, height) to scale the frames to, as shown (default: as stored)
+    "`(seconds, RGB PIL image)` for each frame of a video, upright, in one sequential pass, timestamps from pts; a file cut short is a `VideoError` after its last frame"
+    c, n, t = None, 0, None
     try:
         c = _open_video(path)
         s = c.streams.video[0]
-        rgb = VideoReformatter()   # one converter for the whole video: `frame.to_image()` sets one up per frame, 5-9× slower
+        rgb, fps = VideoReformatter(), float(s.average_rate or 25)   # one converter for the whole video: `frame.to_image()` sets one up per frame, 5-9× slower
         for frame in c.decode(s):   # FFmpeg's own threads: no faster here (decoding is a small share), slower on a busy machine
-            t = frame.time if frame.time is not None else n/float(s.average_rate or 25)
-            w, h = size or (None, None)
-            yield float(t), Image.fromarray(rgb.reformat(frame, format='rgb24', width=w, height=h).to_ndarray())
+            t, r = frame.time if frame.time is not None else n/fps, _rotation(path, frame)
+            w, h = (size[::-1] if r in (90, 270) else size) if size else (None, None)
+            im = Image.fromarray(rgb.reformat(frame, format='rgb24', width=w, height=h).to_ndarray())
+            yield float(t), im.rotate(r, expand=True) if r else im
             n += 1
-    except av.error.FFmpegError as e: raise VideoError(f"{path}: cannot decode frame {n} ({e})") from None
+        end, duration = (t - float((s.start_time or 0)*s.time_base) + 1/fps) if n else 0., _duration(c, s)
+        if duration and end < duration - 0.5 - 2/fps:
+            raise VideoError(f"{path}: decoding stopped at frame {n}, {end:.2f} s into the {duration:.2f} s the file says it lasts: the file is cut short")
+    except av.error.FFmpegError as e: raise VideoError(f"{path}: cannot decode frame {n}{f' (after {t:.2f} s)' if t is not None else ''}: {e}") from None
     finally:
         if c is not None: c.close()
 
@@ -68,7 +82,8 @@ def write_video(path, # output file (.mp4, .mkv, .avi, ...)
                 frames, # PIL images or uint8 H×W×3 arrays, all of one even size
                 fps:int=25, # frames per second
                 codec:str='libx264', # any encoder of PyAV's FFmpeg
-                crf:int=23): # libx264 quality (lower: better, bigger)
+                crf:int=23, # libx264 quality (lower: better, bigger)
+                rotation:int=0): # display rotation stored in the file, counter-clockwise degrees (as a phone writes it)
     "Encode `frames` into a video file; returns its path"
     path, s = Path(path), None
     with av.open(str(path), 'w') as c:
@@ -78,6 +93,7 @@ def write_video(path, # output file (.mp4, .mkv, .avi, ...)
                 s = c.add_stream(codec, rate=fps)
                 s.width, s.height, s.pix_fmt = a.shape[1], a.shape[0], 'yuv420p'
                 if codec == 'libx264': s.options = dict(crf=str(crf), preset='veryfast')
+                if rotation: s.set_display_rotation(rotation)
             for p in s.encode(av.VideoFrame.from_ndarray(a, format='rgb24')): c.mux(p)
         if s is None: raise InputError(f"{path}: no frames to write")
         for p in s.encode(): c.mux(p)
@@ -144,12 +160,15 @@ def folder_frames(folder, # folder of numbered frame images
         except (ImageError, OSError) as e: problems.append((str(numbered[n]), str(e))); continue
         yield (n - first)/fps, img
 
+def is_camera(source) -> bool:
+    "Is `source` a camera index or a stream URL (a stream that does not end by itself)?"
+    return isinstance(source, int) or isinstance(source, str) and (source.isdigit() or '://' in source)
+
 def frames_from(source, # video file, folder of frames, camera index, URL, or an iterable of (seconds, frame)
                 fps:float=25., # frame rate of a folder of frames
                 problems:list|None=None): # gets a folder's skipped files
     "The `(seconds, frame)` stream of any source"
-    if isinstance(source, int) or isinstance(source, str) and (source.isdigit() or '://' in source):
-        return camera_frames(int(source) if isinstance(source, str) and source.isdigit() else source)
+    if is_camera(source): return camera_frames(int(source) if isinstance(source, str) and source.isdigit() else source)
     if isinstance(source, (str, Path)):
         return folder_frames(source, fps, problems) if Path(source).is_dir() else video_frames(source)
     return iter(source)

@@ -182,3 +182,90 @@ def test_empty_csv_and_header_only_pairs(capsys, pics, tmp_path):
     (tmp_path/'pairs.csv').write_text('real,avatar\n')
     status, out, err = run(capsys, 'check', '--pairs', tmp_path/'pairs.csv')
     assert status == 2 and out == '' and 'pairs.csv: no pairs (only a header)' in err, err
+
+@pytest.fixture(scope='module')
+def videos(pics, tmp_path_factory):
+    "Video pairs of the astronaut's face: 4 s at 10 fps, the same cut short (its index at the front, so it opens), and 1 s"
+    from avatar_anomaly.video import face_frames, write_video
+    d, face = tmp_path_factory.mktemp('videos'), Image.open(pics/'good.jpg').crop((140, 40, 340, 240))
+    write_video(d/'whole.mp4', face_frames([(face, 40)], size=(160, 120)), fps=10)
+    write_video(d/'cut.mkv', face_frames([(face, 40)], size=(160, 120)), fps=10)
+    (d/'cut.mkv').write_bytes((d/'cut.mkv').read_bytes()[:len((d/'cut.mkv').read_bytes())*85//100])
+    write_video(d/'short.mp4', face_frames([(face, 10)], size=(160, 120)), fps=10)
+    return d
+
+def test_video_cut_short_is_summarised_and_named(capsys, videos):
+    "A real video cut in the middle: the frames that decoded are checked and summarised, the frame where decoding stopped named, exit 2"
+    status, out, err = run(capsys, 'check', '--video', videos/'cut.mkv', videos/'whole.mp4', '--json')
+    s = json.loads(out)
+    assert status == 2 and 0 < s['pairs'] < 40 and 'Traceback' not in err, err
+    assert f"{videos/'cut.mkv'}: decoding stopped at frame {s['pairs']}," in err and s['trouble'][0] in err, (s, err)
+
+def test_video_shorter_avatar_counts_every_real_frame(capsys, videos):
+    "An avatar video shorter than the real one: every real frame is checked or counted as unpaired, exit 2"
+    status, out, err = run(capsys, 'check', '--video', videos/'whole.mp4', videos/'short.mp4', '--json')
+    s = json.loads(out)
+    assert status == 2 and s['pairs'] + s['unpaired'] == 40 and s['unpaired'] >= 29, s
+    assert f"{s['unpaired']} real frames had no avatar frame near them in time" in err, err
+
+def test_full_disk_report_keeps_the_summary(capsys, pics, videos, tmp_path):
+    "A report on a full disk (a link to /dev/full): one line naming the file and the cause, the summary kept, exit 2"
+    (tmp_path/'r.jsonl').symlink_to('/dev/full'); (tmp_path/'r.csv').symlink_to('/dev/full')
+    status, out, err = run(capsys, 'check', '--video', videos/'whole.mp4', videos/'whole.mp4', '--report', tmp_path/'r.jsonl')
+    assert status == 2 and out.startswith('40 frame pairs') and 'a bug' not in err, err
+    assert f"{tmp_path/'r.jsonl'}: cannot write: no space left on the device" in err, err
+    status, out, err = run(capsys, 'check', pics/'good.jpg', pics/'good.jpg', '--report', tmp_path/'r.csv')
+    assert status == 2 and '1 pairs: 0 anomalies, 1 consistent, 0 errors' in err and 'Traceback' not in err, err
+    assert err.strip().endswith(f"check: error: {tmp_path/'r.csv'}: cannot write: no space left on the device"), err
+
+def test_stylize_on_a_full_disk(capsys, pics, tmp_path, monkeypatch):
+    "The disk fills while avatars are written: what was made is counted, then one line names the file and the cause, exit 2"
+    import errno
+    (tmp_path/'in').mkdir()
+    for n in ('a.jpg', 'b.jpg'): shutil.copy(pics/'good.jpg', tmp_path/'in'/n)
+    run(capsys, 'stylize', tmp_path/'in'/'a.jpg', tmp_path/'out', '--quiet')   # a.png made
+    def full(self, *a, **kw): raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(Image.Image, 'save', full)
+    status, out, err = run(capsys, 'stylize', tmp_path/'in', tmp_path/'out', '--quiet')
+    assert status == 2 and '1 avatars in' in out and 'stopped: 1 not made' in out and 'Traceback' not in err, (out, err)
+    assert f"stylize: error: {tmp_path/'out'/'b.png'}: cannot write: no space left on the device" in err, err
+
+def test_export_on_a_read_only_disk(capsys, tmp_path, monkeypatch):
+    "export on a read-only mount: one line naming the file (removing the temporary file fails too, and does not hide it)"
+    import errno
+    def read_only(self, *a, **kw): raise OSError(errno.EROFS, 'Read-only file system', str(self))
+    monkeypatch.setattr(Path, 'write_bytes', read_only); monkeypatch.setattr(Path, 'unlink', read_only)
+    status, out, err = run(capsys, 'export', 'siamese-v2', tmp_path/'d.onnx')
+    assert status == 2 and out == '' and 'Traceback' not in err, err
+    assert err.strip() == f"avatar-anomaly export: error: {tmp_path/'d.onnx'}: cannot write: a read-only file system", err
+
+def test_stylize_refused_while_another_run_writes(capsys, pics, tmp_path, monkeypatch):
+    "A second stylize run into a folder that a running one holds is refused, naming the first one's PID; nothing is written"
+    from avatar_anomaly.data import folder_lock
+    (tmp_path/'out').mkdir(); me = os.getpid()
+    with folder_lock(tmp_path/'out'):
+        monkeypatch.setattr(os, 'getpid', lambda: me + 1)   # the second run, here in this process under another PID
+        status, out, err = run(capsys, 'stylize', pics/'good.jpg', tmp_path/'out', '--quiet', '--structure', '0.2')
+    assert status == 2 and f"{tmp_path/'out'} is being written by another run (PID {me} on " in err, err
+    assert not (tmp_path/'out'/'manifest.csv').exists() and not (tmp_path/'out'/'good.png').exists()
+
+def test_stylize_resumes_through_a_linked_folder(capsys, pics, tmp_path):
+    "A rerun through a symbolic link to the input folder makes nothing twice and lists each photo once"
+    (tmp_path/'in').mkdir(); (tmp_path/'link').symlink_to(tmp_path/'in')
+    for n in ('a.jpg', 'b.jpg'): shutil.copy(pics/'good.jpg', tmp_path/'in'/n)
+    assert run(capsys, 'stylize', tmp_path/'in', tmp_path/'out', '--quiet')[0] == 0
+    status, out, _ = run(capsys, 'stylize', tmp_path/'link', tmp_path/'out', '--quiet')
+    assert status == 0 and '2 avatars' in out
+    assert len((tmp_path/'out'/'manifest.csv').read_text().splitlines()) == 3   # header + two rows
+
+def test_data_counts_neither_a_dangling_link_nor_an_unreadable_image(capsys, tmp_path):
+    "`data` lists a dangling link (flagged) and an unreadable image, and counts neither in the class totals"
+    from avatar_anomaly.data import write_image
+    write_image(tmp_path/'tree'/'train'/'happy'/'a.png'); write_image(tmp_path/'tree'/'valid'/'sad'/'b.png')
+    (tmp_path/'tree'/'train'/'happy'/'empty.png').write_bytes(b'')
+    (tmp_path/'tree'/'train'/'happy'/'gone.png').symlink_to(tmp_path/'nothing.png')
+    status, out, err = run(capsys, 'data', tmp_path/'tree', '--json')
+    s = json.loads(out)
+    assert status == 0 and s['images'] == 4 and s['counts']['train']['happiness'] == 1 and s['counts']['train']['total'] == 1, s
+    assert s['flagged'] == [dict(split='train', reason='broken_link', rows=1)], s['flagged']
+    assert sorted(Path(u['path']).name for u in s['unreadable']) == ['empty.png', 'gone.png'], s['unreadable']
