@@ -471,6 +471,8 @@ def cmd_label(avatar_dir:Path, # avatars: a folder written by `stylize`, or any 
               photos:Path=None, # the source photos of a folder without a manifest (matched by relative path without suffix; labels from a <split>/<label>/ tree)
               store:Path=None, # the label log, JSON lines (default: AVATAR_DIR/labels.jsonl)
               port:int=None, # port on 127.0.0.1 (default: a free one)
+              max_pages:int=3, # the most pages open at once (each is a Python kernel of about 1.3 GB); one more gets a page saying so
+              idle:int=120, # seconds after which the kernel of a page that was closed is shut down (its memory given back)
               first:str='unlabelled', # which avatars come first: unlabelled, or disagreements (two other annotators disagree on them)
               blind:bool=True, # show the source photo beside the avatar from the start (default: hidden, against anchoring; the tool has a switch)
              ) -> int:
@@ -478,8 +480,8 @@ def cmd_label(avatar_dir:Path, # avatars: a folder written by `stylize`, or any 
     import importlib.util
     if not avatar_dir.is_dir(): raise FileNotFoundError(f"{avatar_dir}: no such folder")
     if photos is not None and not photos.is_dir(): raise FileNotFoundError(f"--photos {photos}: no such folder")
-    from avatar_anomaly.serve import check_port, serve_app
-    check_port(port)
+    from avatar_anomaly.serve import check_limits, check_port, serve_app
+    check_port(port); check_limits(max_pages, idle)
     from avatar_anomaly.labeling import QUEUES, LABEL_APP_ENV, LabelStore, check_annotator, default_store, label_items
     store = store or default_store(avatar_dir)
     if not store.parent.is_dir(): raise CommandError(f"--store {store}: no folder {store.parent}")
@@ -493,7 +495,8 @@ def cmd_label(avatar_dir:Path, # avatars: a folder written by `stylize`, or any 
     def labelled(): return len({i for i, e in LabelStore(store).current(annotator).items() if e['event'] == 'label'} & set(items.item))
     serve_app('label', dict(avatar_dir=str(avatar_dir.absolute()), annotator=annotator, store=str(store.absolute()),
                             photos=photos and str(photos.absolute()), first=first, blind=blind), LABEL_APP_ENV, port,
-              f"labelling {len(items)} avatars of {avatar_dir} as {annotator} ({labelled()} labelled so far); answers go to {store}")
+              f"labelling {len(items)} avatars of {avatar_dir} as {annotator} ({labelled()} labelled so far); answers go to {store}",
+              max_pages, idle)
     print(f"stopped; {labelled()} of {len(items)} avatars labelled by {annotator} in {store}")
     return 0
 
@@ -501,20 +504,22 @@ def cmd_label(avatar_dir:Path, # avatars: a folder written by `stylize`, or any 
 @command(exits="0 the server was stopped (Ctrl-C); 2 trouble: an unknown detector, a port in use, Voilà missing, or a server that "
                "did not start")
 def cmd_app(*, port:int=None, # port on 127.0.0.1 (default: a free one)
+            max_pages:int=3, # the most pages open at once (each is a Python kernel of about 1.3 GB); one more gets a page saying so
+            idle:int=120, # seconds after which the kernel of a page that was closed is shut down (its memory given back)
             detector:str=None, # label-compare, siamese-v1 or siamese-v2 (default: the checker card's)
             max_seconds:float=60.0, # the longest video the app checks, in seconds (`check --video` takes any length)
            ) -> int:
     "Check pairs in the browser: pick or upload a real face and its avatar (two images or two short videos); see both faces, both emotions, the verdict and a video's timeline (served on localhost with Voilà)"
     import importlib.util, math
-    from avatar_anomaly.serve import check_port, serve_app
-    check_port(port)
+    from avatar_anomaly.serve import check_limits, check_port, serve_app
+    check_port(port); check_limits(max_pages, idle)
     if not (max_seconds > 0 and math.isfinite(max_seconds)): raise CommandError(f"--max-seconds {max_seconds}: a number of seconds above 0")
     if importlib.util.find_spec('voila') is None: raise ImportError("the app command needs voila: pip install 'avatar-anomaly[app]'")
     from avatar_anomaly.check import detector_card
     card = detector_card(detector)
     from avatar_anomaly.widgets import CHECK_APP_ENV
     serve_app('check', dict(detector=detector, max_seconds=max_seconds), CHECK_APP_ENV, port,
-              f"checking pairs in the browser with the {card} detector (videos up to {max_seconds:g} s)")
+              f"checking pairs in the browser with the {card} detector (videos up to {max_seconds:g} s)", max_pages, idle)
     print("stopped")
     return 0
 

@@ -6,14 +6,14 @@ Docs: https://avatar-anomaly.github.io/avatar_anomaly/serve.html.md"""
 
 # %% ../nbs/10a_serve.ipynb #dc47cd28
 from __future__ import annotations
-import json, os, shutil, signal, socket, subprocess, sys, tempfile, time
+import ctypes, json, os, shutil, signal, socket, subprocess, sys, tempfile, time
 from importlib.resources import files, as_file
 from pathlib import Path
 from .data import AvatarAnomalyError, InputError
 
 # %% auto #0
-__all__ = ['ServerError', 'app_notebook', 'port_in_use', 'free_port', 'voila_command', 'wait_for_port', 'stop_server',
-           'check_port', 'serve_app']
+__all__ = ['ServerError', 'app_notebook', 'port_in_use', 'free_port', 'listening', 'voila_command', 'wait_until',
+           'die_with_parent', 'stop_server', 'check_port', 'check_limits', 'serve_app']
 
 # %% ../nbs/10a_serve.ipynb #ef379b24
 class ServerError(AvatarAnomalyError):
@@ -38,20 +38,44 @@ def free_port() -> int:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
 
-def voila_command(app:Path, # the notebook to serve
-                  port:int): # on 127.0.0.1
-    "The command line that serves `app` with Voilà on 127.0.0.1:`port` (and no other port)"
-    return [sys.executable, '-m', 'voila', '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1', '--Voila.port_retries=0',
-            '--VoilaExecutor.timeout=300', '--VoilaConfiguration.show_tracebacks=True', str(app)]
+def listening(port:int) -> bool:
+    "Whether a server answers on 127.0.0.1:`port`"
+    try:
+        with socket.create_connection(('127.0.0.1', port), timeout=1): return True
+    except OSError: return False
 
-def wait_for_port(port:int, proc, timeout:float=120) -> bool:
-    "True once something listens on 127.0.0.1:`port`; False when `proc` ended or `timeout` seconds passed first"
+# %% ../nbs/10a_serve.ipynb #d95165eb
+def voila_command(app:Path, # the notebook to serve
+                  port:int, # on 127.0.0.1
+                  max_pages:int=3, # the most kernels (pages) at once, the warm spare included (`kernels.AppKernelManager`)
+                  idle:int=120, # seconds after which a kernel that no page is connected to is shut down
+                  ready:Path|None=None): # a file written once the spare kernel is warm
+    "The command line that serves `app` with Voilà on 127.0.0.1:`port` (and no other port), with the package's kernel manager and page template"
+    km = 'AppKernelManager'
+    return [sys.executable, '-m', 'voila', '--no-browser', f'--port={port}', '--Voila.ip=127.0.0.1', '--Voila.port_retries=0',
+            '--VoilaExecutor.timeout=300', '--VoilaConfiguration.show_tracebacks=True', '--template=avatar_anomaly',
+            f'--VoilaConfiguration.multi_kernel_manager_class=avatar_anomaly.kernels.{km}', f'--{km}.max_kernels={max_pages}',
+            f'--{km}.cull_idle_timeout={idle}', f'--{km}.cull_interval={max(1, min(30, idle // 4))}', f'--{km}.cull_connected=False',
+            *([f'--{km}.ready_file={ready}'] if ready else []), str(app)]
+
+# %% ../nbs/10a_serve.ipynb #49de5d67
+def wait_until(done, # a function: True when the wait is over
+               proc, timeout:float=120) -> bool:
+    "True once `done()`; False when `proc` ended or `timeout` seconds passed first"
     end = time.monotonic() + timeout
     while time.monotonic() < end and proc.poll() is None:
-        try:
-            with socket.create_connection(('127.0.0.1', port), timeout=1): return True
-        except OSError: time.sleep(0.1)
+        if done(): return True
+        time.sleep(0.1)
     return False
+
+def die_with_parent():
+    "A `preexec_fn` that has the system send SIGTERM to the child when this process dies, even by SIGKILL (Linux; None elsewhere)"
+    if not sys.platform.startswith('linux'): return None
+    prctl, parent = ctypes.CDLL(None, use_errno=True).prctl, os.getpid()   # loaded before the fork: the child only calls it
+    def hook():
+        prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+        if os.getppid() != parent: os.kill(os.getpid(), signal.SIGTERM)   # the parent died before that line
+    return hook
 
 def stop_server(proc):
     "End a server started in a session of its own: SIGTERM to its process group, SIGKILL after 10 s"
@@ -63,16 +87,27 @@ def stop_server(proc):
 
 def _interrupt(signum, frame): raise KeyboardInterrupt   # SIGTERM stops the command as Ctrl-C does
 
+# %% ../nbs/10a_serve.ipynb #03049dc2
 def check_port(port:int|None): # `--port` (None: a free one will be taken)
     "Refuse a port out of range or in use, before a server starts"
     if port is not None and not 0 < port < 65536: raise InputError(f"--port {port}: a port is a number from 1 to 65535")
     if port is not None and port_in_use(port): raise InputError(f"--port {port}: that port is in use")
 
+def check_limits(max_pages:int, # `--max-pages`
+                 idle:int): # `--idle`
+    "Refuse a cap on pages or an idle time below 1"
+    if max_pages < 1: raise InputError(f"--max-pages {max_pages}: at least 1 (each page is a kernel of its own)")
+    if idle < 1: raise InputError(f"--idle {idle}: at least 1 second")
+
+# %% ../nbs/10a_serve.ipynb #97fa4bc5
 def serve_app(name:str, # the app: 'label' or 'check' (see `app_notebook`)
               config:dict, # its arguments: written to a JSON file that the environment variable `env_var` names
               env_var:str, # `LABEL_APP_ENV` or `CHECK_APP_ENV`
               port:int|None=None, # on 127.0.0.1 (default: a free one)
-              banner:str=''): # printed once the server is up, before the address
+              banner:str='', # printed once the server is up, before the address
+              max_pages:int=3, # the most pages (kernels) at once; one more gets a page saying so
+              idle:int=120, # seconds after which a kernel that no page is connected to is shut down
+              warm_timeout:float=300): # the longest wait for the spare kernel before the address is printed anyway
     "Serve one of the package's app notebooks with Voilà on 127.0.0.1 until Ctrl-C (or SIGTERM); a server that does not start or dies is a `ServerError`"
     work = Path(tempfile.mkdtemp(prefix=f'avatar_anomaly_{name}_'))
     sigs = (signal.SIGINT, signal.SIGTERM)   # SIGINT too: a shell may start us with Ctrl-C ignored (background jobs)
@@ -81,15 +116,23 @@ def serve_app(name:str, # the app: 'label' or 'check' (see `app_notebook`)
     try:
         (work/'app.json').write_text(json.dumps(config))
         port = port or free_port()
-        with as_file(app_notebook(name)) as app, open(work/'voila.log', 'wb') as log:
-            proc = subprocess.Popen(voila_command(app, port), env={**os.environ, env_var: str(work/'app.json')}, cwd=work,
-                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=hasattr(os, 'killpg'))
+        with as_file(app_notebook(name)) as app, as_file(files('avatar_anomaly').joinpath('apps')) as share, \
+             open(work/'voila.log', 'wb') as log:
+            env = {**os.environ, env_var: str(work/'app.json'),   # the page template: apps/voila/templates/avatar_anomaly
+                   'JUPYTER_PATH': os.pathsep.join([str(share), *filter(None, [os.environ.get('JUPYTER_PATH')])])}
+            proc = subprocess.Popen(voila_command(app, port, max_pages, idle, work/'ready'), env=env, cwd=work, stdin=subprocess.DEVNULL,
+                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=hasattr(os, 'killpg'),
+                                    preexec_fn=die_with_parent())
             try:
-                if not wait_for_port(port, proc):
+                if not wait_until(lambda: listening(port), proc):
                     print((work/'voila.log').read_text(errors='replace')[-3000:], file=sys.stderr)
                     raise ServerError(f"the Voilà server did not start on port {port} (its log is above)")
                 if banner: print(banner)
-                print(f"open http://127.0.0.1:{port}/ in a browser; Ctrl-C stops the server", flush=True)
+                print("loading the app into a spare kernel (Python, torch, the models), so that the first page opens at once…", flush=True)
+                if wait_until((work/'ready').exists, proc, warm_timeout) and (error := (work/'ready').read_text()):
+                    print(f"warning: the app's imports failed ({error}); its page shows the error", file=sys.stderr)
+                if proc.poll() is None:
+                    print(f"open http://127.0.0.1:{port}/ in a browser (at most {max_pages} pages at once); Ctrl-C stops the server", flush=True)
                 try: status = proc.wait()
                 except KeyboardInterrupt: status = 0
                 if status:

@@ -29,22 +29,27 @@ CHROMIUM = Path('/usr/bin/chromium')   # Debian's `chromium` package, driven by 
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-gpu',
                  '--disable-quic']
 
-def require_browser(*modules): # Python modules the test needs besides Chromium, e.g. 'playwright', 'voila'
-    "Skip (or fail, when data and tools are required) without Chromium or one of `modules`"
+def require_modules(*modules, # Python modules the test needs, e.g. 'voila', 'psutil'
+                    browser:bool=False): # Chromium too
+    "Skip (or fail, when data and tools are required) without one of `modules` (or Chromium)"
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
-    if not CHROMIUM.exists(): missing.append(f"{CHROMIUM} (apt-get install -y chromium)")
+    if browser and not CHROMIUM.exists(): missing.append(f"{CHROMIUM} (apt-get install -y chromium)")
     if missing:
-        msg = f"the browser test needs {', '.join(missing)}"
+        msg = f"the {'browser ' if browser else ''}test needs {', '.join(missing)}"
         if data_required(): pytest.fail(f"{msg} (AVATAR_ANOMALY_REQUIRE_DATA=1)")
         pytest.skip(msg)
+
+def require_browser(*modules): # Python modules the test needs besides Chromium, e.g. 'playwright', 'voila'
+    "Skip (or fail, when data and tools are required) without Chromium or one of `modules`"
+    require_modules(*modules, browser=True)
 
 @contextmanager
 def cli_server(*argv, # an `avatar-anomaly` command that serves an app (`label ...`, `app`)
                env:dict|None=None): # its environment (default: ours)
-    "Within: `(address, ended)`; on leaving, the server gets Ctrl-C (SIGINT) and `ended` holds its `returncode`, `out` and `err`"
+    "Within: `(address, ended)`, `ended` holding the command's `pid`; on leaving, the server gets Ctrl-C (SIGINT) and `ended` holds its `returncode`, `out` and `err`"
     proc = subprocess.Popen([sys.executable, '-m', 'avatar_anomaly.cli', *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env)
-    ended = {}
+    ended = dict(pid=proc.pid)
     try:
         url = next((l.split()[1] for l in proc.stdout if l.startswith('open http')), None)
         assert url and url.startswith('http://127.0.0.1:'), f"no address printed:\n{proc.stderr.read() if proc.poll() is not None else ''}"

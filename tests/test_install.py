@@ -60,9 +60,10 @@ def cli_cmd(site, env, tmp_path_factory) -> list:
 
 def test_wheel_ships_models_and_cards(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    for pat in ('avatar_anomaly/models/*.json', 'avatar_anomaly/models/*.safetensors', 'avatar_anomaly/cards/*.json', 'avatar_anomaly/apps/*.ipynb'):
+    for pat in ('avatar_anomaly/models/*.json', 'avatar_anomaly/models/*.safetensors', 'avatar_anomaly/cards/*.json', 'avatar_anomaly/apps/*.ipynb',
+                'avatar_anomaly/apps/voila/templates/*/*'):
         assert fnmatch.filter(names, pat), f"{wheel.name} has no {pat}"
-    shipped = {p.relative_to(ROOT).as_posix() for pat in ('models/*.json', 'models/*.safetensors', 'cards/*.json', 'apps/*.ipynb') for p in PKG.glob(pat)}
+    shipped = {p.relative_to(ROOT).as_posix() for pat in ('models/*.json', 'models/*.safetensors', 'cards/*.json', 'apps/*.ipynb', 'apps/voila/templates/*/*') for p in PKG.glob(pat)}
     assert not shipped - set(names), f"{wheel.name} lacks {sorted(shipped - set(names))}"
 
 def test_import_from_wheel(site, env, cwd):
