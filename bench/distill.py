@@ -1,10 +1,10 @@
-"""Soft-target ablation of the photo reader (chapter 02c): the same short training (`bench/train_reader.py --epochs N`) with the
+"""Soft-target ablation of the photo reader (chapter 02c): the same short training (`bench/train_reader.py --epochs N --fraction F`) with the
 RAF-DB teacher's share 0 / 0.5 / 1, with and without taiwan_faces' observer ratings, with and without FER+ votes; each run scored on
 the validation sets the shares are chosen on (FER2013 valid crops, taiwan_faces valid photos) and, for information only, on the
 test sets of the targets (london_faces, taiwan_faces test). With `--write-card MODEL` the table goes on MODEL's card
 (`training.ablation`) and the chosen shares are the valid-best row's.
 
-    python bench/distill.py --epochs 2 --out runs/ablation --write-card photos_dan_fernet_s
+    python bench/distill.py --epochs 2 --fraction 0.25 --out ../runs/ablation --write-card photos_dan_fernet_s
 """
 import argparse, json, sys
 from pathlib import Path
@@ -38,6 +38,7 @@ def score_run(model:Path) -> dict:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--epochs', type=int, default=2)
+    ap.add_argument('--fraction', type=float, default=0.25, help="the share of FER2013's training faces each run uses")
     ap.add_argument('--out', type=Path, required=True)
     ap.add_argument('--configs', nargs='+', default=list(CONFIGS), choices=list(CONFIGS))
     ap.add_argument('--write-card', default=None, help='the model whose card gets the table')
@@ -48,7 +49,7 @@ def main(argv=None):
     for name in a.configs:
         if any(r['config'] == name for r in rows): continue
         stem = a.out/name.replace(' ', '_').replace(',', '')
-        learn = train_reader.main(['--epochs', str(a.epochs), '--out', str(stem), *CONFIGS[name]])
+        learn = train_reader.main(['--epochs', str(a.epochs), '--fraction', str(a.fraction), '--out', str(stem), *CONFIGS[name]])
         rows.append(dict(config=name, options=' '.join(CONFIGS[name]), minutes=read_card(stem)['training']['minutes'], **score_run(stem)))
         with open(done, 'a') as f: f.write(json.dumps(rows[-1]) + '\n')
         print(json.dumps(rows[-1]), flush=True)
@@ -58,7 +59,7 @@ def main(argv=None):
         best = table.loc[table.valid_mean.idxmax(), 'config']
         card = read_card(a.write_card)
         update_card(a.write_card, training={**card['training'], 'ablation': dict(
-            epochs=a.epochs, rows=rows, chosen=best, rule='the highest mean of FER2013 valid and taiwan_faces valid balanced accuracy',
+            epochs=a.epochs, fraction=a.fraction, rows=rows, chosen=best, rule='the highest mean of FER2013 valid and taiwan_faces valid balanced accuracy',
             command=command_line('bench/distill.py', argv))})
 
 if __name__ == '__main__': main()

@@ -1,7 +1,7 @@
 """The project's emotion readers and a peer, the OpenCV Zoo facial-expression model (MobileFaceNet, int8, aligned with its YuNet
 detector exactly as its SOURCE.md says), on the same images in one run: FER2013 test, taiwan_faces valid and test,
 london_faces test and cartoon_tomjerry. Accuracy, balanced accuracy, macro-F1 and per-class recall, crops/s and images/s end to
-end for each, and the ratio ours/peer; with `--write-card` the figures go on each project model's card (`metrics.readers`).
+end for each, the ratio ours/peer, and the plain average of each model's and the peer's probabilities; with `--write-card` the figures go on each project model's card (`metrics.readers`).
 The peer is also the teacher of chapter 02c: a row of a model that learned from it says so (`learned_from_peer`). Needs
 onnxruntime (OpenCV 5's dnn misreads the int8 file).
 
@@ -68,15 +68,18 @@ def main(argv=None):
     rows, cards = [], {m: {} for m in a.models}
     for ds, split, crops in SETS:
         t = usable_rows(read_dataset(dataset_path(ds)), [split]).reset_index(drop=True)
-        ev, extra = peer_eval(peer, t)
-        p = dict(figures(ev), **extra); rows.append(dict(set=f'{ds} {split}', reader='OpenCV Zoo peer', **p))
+        pev, extra = peer_eval(peer, t)
+        p = dict(figures(pev), **extra); rows.append(dict(set=f'{ds} {split}', reader='OpenCV Zoo peer (the teacher)', **p))
+        n0 = len(rows)
         for m in a.models:
             ev, extra = ours_eval(m, t, crops)
             o = dict(figures(ev), **extra)
             ratio = round(o['balanced_accuracy']/p['balanced_accuracy'], 3) if p['balanced_accuracy'] else None
+            both = figures(Evaluation((ev.probs + pev.probs)/2, ev.targets, ev.paths))   # the plain average with the peer
             rows.append(dict(set=f'{ds} {split}', reader=m, **o, balanced_ratio_to_peer=ratio, learned_from_peer=learned_from_teacher(m)))
-            cards[m][f'{ds}_{split}'] = dict(o, peer=p, balanced_ratio_to_peer=ratio)
-        for r in rows[-1 - len(a.models):]:
+            rows.append(dict(set=f'{ds} {split}', reader=f'{m} + peer (average)', **both))
+            cards[m][f'{ds}_{split}'] = dict(o, peer=p, balanced_ratio_to_peer=ratio, average_with_peer=both)
+        for r in rows[n0 - 1:]:
             print(json.dumps({k: v for k, v in r.items() if k != 'recall'}), flush=True)
     table = pd.DataFrame(rows)
     print(table.drop(columns='recall').to_string(index=False))
