@@ -46,6 +46,7 @@ class Generator:
     build:Callable # (checkpoint, **knobs) → stylizer
     knobs:tuple # its settings, by name
     checkpoint:str='' # what `checkpoint` must be ('': it takes none)
+    pickles:bool=False # its checkpoint files are pickles, loaded safely unless `make_stylizer(trust_pickle=True)`
 
 GENERATORS = {
     'toon': Generator(lambda checkpoint, **knobs: ToonStylizer(**knobs), ('structure', 'color')),
@@ -54,7 +55,8 @@ GENERATORS = {
     'animegan': Generator(lambda checkpoint, **knobs: AnimeGANStylizer(whitebox_checkpoint(checkpoint) or checkpoint, **knobs),
                           ('blend', 'gain'), 'the AnimeGANv2 TFLite file'),
     'dualstylegan': Generator(lambda checkpoint, **knobs: DualStyleGANStylizer.from_pretrained(checkpoint, **knobs),
-                              ('style', 'structure_weight', 'color_weight', 'encoder'), 'the official DualStyleGAN checkpoint folder'),
+                              ('style', 'structure_weight', 'color_weight', 'encoder'), 'the official DualStyleGAN checkpoint folder',
+                              pickles=True),
 }
 
 def default_settings(generator:str) -> dict:
@@ -63,6 +65,7 @@ def default_settings(generator:str) -> dict:
 
 def make_stylizer(generator:str='toon', # one of `GENERATORS`
                   checkpoint:str|Path|None=None, # whitebox: TFLite file; dualstylegan: checkpoint folder (found by `find_weights`)
+                  trust_pickle:bool=False, # load checkpoint pickles fully (only files you trust; see `load_checkpoint`)
                   **knobs): # the generator's knobs (see `GENERATORS`); None or missing: the card's
     "A stylizer by generator name, with its card's settings for every knob not given"
     if generator not in GENERATORS: raise InputError(f"unknown generator {generator!r} (one of {', '.join(GENERATORS)})")
@@ -72,7 +75,9 @@ def make_stylizer(generator:str='toon', # one of `GENERATORS`
         raise InputError(f"the {generator} generator has no {', '.join(sorted(set(knobs) - set(g.knobs)))}; its knobs: {', '.join(g.knobs)}")
     if g.checkpoint and checkpoint is None: raise InputError(f"the {generator} generator needs --checkpoint ({g.checkpoint})")
     if not g.checkpoint and checkpoint is not None: raise InputError(f"the {generator} generator has no checkpoint")
-    return g.build(checkpoint, **{**{k: v for k, v in default_settings(generator).items() if k in g.knobs}, **knobs})
+    if trust_pickle and not g.pickles: raise InputError(f"the {generator} generator reads no pickles: trust_pickle does not apply")
+    trust = dict(trust_pickle=True) if trust_pickle else {}
+    return g.build(checkpoint, **{**{k: v for k, v in default_settings(generator).items() if k in g.knobs}, **knobs}, **trust)
 
 # %% ../nbs/03b_avatars.ipynb #f559eaae
 def avatar_styles() -> dict:

@@ -14,11 +14,11 @@ from . import __version__
 from .commands import CommandError, given, add_command, call
 
 # %% auto #0
-__all__ = ['EXIT_STATUS', 'COMMANDS', 'VIDEO_REPORTS', 'PLOT_SUFFIXES', 'command', 'build_parser', 'user_error', 'main',
-           'summary_json', 'summary_text', 'cmd_data', 'cmd_train', 'cmd_table2', 'cmd_table3', 'reader_backend',
-           'result_text', 'cmd_predict', 'unit_interval', 'stylizer_knobs', 'check_output', 'cmd_stylize', 'pair_items',
-           'check_report', 'write_report', 'load_checker', 'cmd_check', 'check_streams', 'cmd_export', 'cmd_demo',
-           'cmd_label', 'cmd_app']
+__all__ = ['EXIT_STATUS', 'COMMANDS', 'VIDEO_REPORTS', 'PLOT_SUFFIXES', 'command', 'counted', 'build_parser', 'user_error',
+           'main', 'summary_json', 'summary_text', 'cmd_data', 'cmd_train', 'cmd_table2', 'cmd_table3',
+           'reader_backend', 'result_text', 'cmd_predict', 'unit_interval', 'stylizer_knobs', 'check_output',
+           'generator_help', 'cmd_stylize', 'shown', 'pair_items', 'check_report', 'write_report', 'load_checker',
+           'cmd_check', 'check_streams', 'cmd_export', 'cmd_demo', 'cmd_label', 'cmd_app']
 
 # %% ../nbs/90_cli.ipynb #a1c0f005
 EXIT_STATUS = """exit status (as for diff and grep):
@@ -30,14 +30,21 @@ EXIT_STATUS = """exit status (as for diff and grep):
      frame, a video that stopped decoding, a report that could not be written
      (the summary says how many and which)"""
 
-COMMANDS = {}   # name → (function, exit-status note), in the order of `--help`
+COMMANDS = {}   # name → (function, exit-status note, help fills), in the order of `--help`
 
-def command(exits:str=''): # what the exit status means for this command (default: the contract)
+def command(exits:str='', # what the exit status means for this command (default: the contract)
+            fills:dict|None=None): # parameter → function giving its help's `{}` (see `add_command`): names from a registry
     "Decorator: register `cmd_NAME` as the subcommand NAME"
     def _reg(f):
-        COMMANDS[f.__name__.removeprefix('cmd_')] = (f, exits)
+        COMMANDS[f.__name__.removeprefix('cmd_')] = (f, exits, fills)
         return f
     return _reg
+
+def counted(n:int, # how many
+            word:str, # the singular
+            plural:str|None=None): # default: `word` + 's'
+    "'1 pair', '2 pairs', '1 anomaly', '0 anomalies'"
+    return f"{n} {word if n == 1 else plural or word + 's'}"
 
 def build_parser() -> argparse.ArgumentParser:
     "The `avatar-anomaly` argument parser with every registered command"
@@ -45,9 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Tell when a person's avatar shows a different emotion than the person")
     p.add_argument('--version', action='version', version=f'avatar-anomaly {__version__}')
     sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
-    for name, (f, exits) in COMMANDS.items():
+    for name, (f, exits, fills) in COMMANDS.items():
         note = f"exit status: {exits or '0 done; 2 trouble (a usage error, a missing file or model)'}"
-        add_command(sub, f, name, textwrap.fill(note, 79))
+        add_command(sub, f, name, textwrap.fill(note, 79), fills)
     return p
 
 def user_error(e:BaseException) -> bool:
@@ -254,14 +261,27 @@ def check_output(input:Path, # `stylize`'s INPUT
     if input.resolve().is_relative_to(output.resolve()):
         raise CommandError(f"{input} is inside the output folder {output}: avatars are never made of avatars")
 
-@command(exits="0 every image got an avatar; 2 an image could not be stylized (listed on stderr), or trouble")
+def generator_help(what:str # 'names'; 'checkpoint'; 'pickles'; or a knob flag: 'structure', 'color', 'blend'
+                  ) -> str:
+    "`stylize --help` text from the generator registry (`GENERATORS`): its names, their checkpoints, or which generators have a knob"
+    from avatar_anomaly.avatars import GENERATORS
+    gs = GENERATORS.items()
+    if what == 'names': return f"{', '.join(list(GENERATORS)[:-1])} or {list(GENERATORS)[-1]}"
+    if what == 'checkpoint': return '; '.join(f"{n}: {g.checkpoint}" for n, g in gs if g.checkpoint)
+    if what == 'pickles': return ', '.join(n for n, g in gs if g.pickles)
+    return ', '.join(n if what in g.knobs else f"{n} ({what}_weight)" for n, g in gs if what in g.knobs or f'{what}_weight' in g.knobs)
+
+@command(exits="0 every image got an avatar; 2 an image could not be stylized (listed on stderr), or trouble",
+         fills=dict(generator=lambda: generator_help('names'), checkpoint=lambda: generator_help('checkpoint'),
+                    trust_pickle=lambda: generator_help('pickles'), **{k: (lambda k=k: generator_help(k)) for k in ('structure', 'color', 'blend')}))
 def cmd_stylize(input:Path, # image file or folder (searched recursively)
                 output:Path, # output folder (mirrors INPUT's tree; manifest.csv, failures.csv)
-                generator:str='toon', # toon, whitebox or dualstylegan (avatar_anomaly.avatars.GENERATORS)
-                structure:float=None, # toon: structure; dualstylegan: structure weight; 0..1 (default: the generator card's)
-                color:float=None, # toon: colour; dualstylegan: colour weight; 0..1 (default: the generator card's)
-                blend:float=None, # whitebox: blend of cartoon and photo, 0..1 (default: the generator card's)
-                checkpoint:Path=None, # whitebox: TFLite file; dualstylegan: checkpoint folder
+                generator:str='toon', # {} (avatar_anomaly.avatars.GENERATORS)
+                structure:float=None, # {}: 0..1 (default: the generator card's)
+                color:float=None, # {}: 0..1 (default: the generator card's)
+                blend:float=None, # {}: blend of cartoon and photo, 0..1 (default: the generator card's)
+                checkpoint:Path=None, # {}
+                trust_pickle:bool=False, # {}: load checkpoint files that hold Python objects besides tensors (only files you trust)
                 seed:int=0, # run seed (each image's seed comes from it and the file name)
                 quiet:bool=False, # no progress bar
                ) -> int:
@@ -270,16 +290,21 @@ def cmd_stylize(input:Path, # image file or folder (searched recursively)
     import shutil
     from avatar_anomaly.avatars import GENERATORS, make_stylizer, generate_avatars, avatar_failures, avatar_table
     from avatar_anomaly.data import OutputError
+    from avatar_anomaly.weights import UntrustedPickleError
     if generator not in GENERATORS: raise CommandError(f"unknown generator {generator!r} (one of {', '.join(GENERATORS)})")
     g = GENERATORS[generator]
     knobs = stylizer_knobs(generator, g.knobs, dict(structure=structure, color=color, blend=blend))
     if g.checkpoint and checkpoint is None: raise CommandError(f"the {generator} generator needs --checkpoint ({g.checkpoint})")
     if checkpoint is not None and not g.checkpoint: raise CommandError(f"the {generator} generator takes no --checkpoint")
+    if trust_pickle and not g.pickles: raise CommandError(f"the {generator} generator reads no pickles: --trust-pickle does not apply")
     check_output(input, output)
     from avatar_anomaly.data import image_files
     files, problems = image_files([input])
     if not files and not problems: raise FileNotFoundError(f"{input}: no images there")
-    st = make_stylizer(generator, checkpoint, **knobs)
+    try: st = make_stylizer(generator, checkpoint, trust_pickle=trust_pickle, **knobs)
+    except UntrustedPickleError as e:
+        raise CommandError(f"{e.path} holds Python objects that safe loading refuses ({e.why}); "
+                           "rerun with --trust-pickle if you trust the file") from None
     table = pd.DataFrame(dict(path=[str(f) for f in files], label='', split='', source='', flag=''))
     new, stopped = not output.exists(), None
     try: av = generate_avatars(table, st, output, seed=seed, root=input if input.is_dir() else input.parent, progress=not quiet)
@@ -288,21 +313,30 @@ def cmd_stylize(input:Path, # image file or folder (searched recursively)
     failed = [*problems, *avatar_failures(output, table).itertuples(index=False, name=None)]
     for source, error in failed: print(f"{source}\terror: {error}", file=sys.stderr)
     if new and not len(av) and output.exists(): shutil.rmtree(output, ignore_errors=True)   # nothing made: leave no folder behind
-    print(f"{len(av)} avatars in {output} ({st.name} {dumps(st.settings)}); {len(failed)} failed"
+    print(f"{counted(len(av), 'avatar')} in {output} ({st.name} {dumps(st.settings)}); {len(failed)} failed"
           + (f"; stopped: {len(table) - len(av) - len(failed)} not made" if stopped else ''))
     if stopped: raise stopped
     return 2 if failed else 0
 
 # %% ../nbs/90_cli.ipynb #14ec374b
+def shown(p:str # a file's path ('' for none)
+         ) -> str:
+    "`p` as `check` prints it: relative to the current folder when it lies inside it, else as it is (the same for folders and --pairs)"
+    if not p or not os.path.isabs(p): return p
+    rel = os.path.relpath(p)
+    return p if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
+
 def pair_items(real:Path|None, avatar:Path|None, pairs:Path|None) -> list:
     "`(real, avatar, error)` for each pair that `check`'s arguments name (error: why the pair cannot be checked)"
     from avatar_anomaly.check import read_pairs, match_folders
     if pairs:
         if real or avatar: raise CommandError("give either REAL AVATAR or --pairs, not both")
-        return read_pairs(pairs)
-    if not (real and avatar): raise CommandError("give REAL AVATAR (files or folders) or --pairs PAIRS.csv")
-    if real.is_dir() != avatar.is_dir(): raise CommandError("REAL and AVATAR must both be files or both folders")
-    return match_folders(real, avatar) if real.is_dir() else [(str(real), str(avatar), None)]
+        items = read_pairs(pairs)
+    else:
+        if not (real and avatar): raise CommandError("give REAL AVATAR (files or folders) or --pairs PAIRS.csv")
+        if real.is_dir() != avatar.is_dir(): raise CommandError("REAL and AVATAR must both be files or both folders")
+        items = match_folders(real, avatar) if real.is_dir() else [(str(real), str(avatar), None)]
+    return [(shown(r), shown(a), e) for r, a, e in items]
 
 def check_report(f:Path):
     "Refuse a `--report` that is not FILE.csv or FILE.json in a folder that exists and can be written"
@@ -341,8 +375,8 @@ def cmd_check(real:Path=None, # real face image or folder
               json:bool=False, # one JSON object per pair
               threshold:float=None, # anomaly when the score is at least this, in [0, 1] (default: the detector card's)
               report:Path=None, # also write every result to FILE.csv or FILE.json (video: FILE.jsonl or FILE.csv, written as it goes)
-              model:str=None, # real-face model (default: the detector's; label-compare only)
-              avatar_model:str=None, # avatar model (default: the detector's; label-compare only)
+              model:str=None, # real-face model, and the avatar model too unless --avatar-model is given (default: the detector's; label-compare only)
+              avatar_model:str=None, # avatar model (default: --model if given, else the detector's avatar model; label-compare only)
               tta:bool=False, # average with the flipped faces
               crops:bool=False, # the images are face crops: no detection, no face check (see `predict --help`)
               detector:str=None, # label-compare, siamese-v1 or siamese-v2 (default: the checker card's: the best on the valid pairs)
@@ -368,8 +402,8 @@ def cmd_check(real:Path=None, # real face image or folder
     results = checker.check_items(items, progress=len(items) > 20 and not json)
     for r in results: print(dumps(r.to_json()) if json else str(r))
     n_err, n_anomalies = sum(r.error is not None for r in results), sum(bool(r.anomaly) for r in results)
-    print(f"{len(results)} pairs: {n_anomalies} anomalies, {len(results) - n_err - n_anomalies} consistent, {n_err} errors",
-          file=sys.stderr)
+    print(f"{counted(len(results), 'pair')}: {counted(n_anomalies, 'anomaly', 'anomalies')}, {len(results) - n_err - n_anomalies} "
+          f"consistent, {counted(n_err, 'error')}", file=sys.stderr)
     if report is not None: write_report(results, report)   # after the summary: a full disk loses the report, not the summary
     return 2 if n_err else 1 if n_anomalies else 0
 
@@ -451,16 +485,23 @@ def cmd_export(model:str, # model file or shipped model name, or a Siamese detec
 
 # %% ../nbs/90_cli.ipynb #3cee4f33
 @command()
-def cmd_demo(out:Path=Path('avatar_anomaly_demo.png'), # figure file
+def cmd_demo(out:Path=None, # figure file, .png, .pdf or .svg (default: demo/avatar_anomaly_demo.png in the cache folder, $AVATAR_ANOMALY_CACHE or ~/.cache/avatar_anomaly)
+             video:bool=False, # also write the demo video pair (into the cache's demo folder) and print the `check --video` command that checks it
             ) -> int:
     "The whole pipeline on built-in photos: a smiling photo against the avatar of that photo and of the same person's neutral photo; saves a figure"
+    if out is not None: _writable(out, '--out', PLOT_SUFFIXES)
     import matplotlib
     matplotlib.use('Agg')
-    from avatar_anomaly.widgets import run_demo, DEMO_AVATARS
+    from avatar_anomaly.data import cache_dir
+    from avatar_anomaly.widgets import run_demo, demo_videos
+    out = out or cache_dir('demo')/'avatar_anomaly_demo.png'
     results, _ = run_demo(out=out)
-    for r, name in zip(results, DEMO_AVATARS):
-        print(f"smiling photo vs {name}: {r.verdict} ({r.detector} score {r.score:.3f}; real {r.real_emotion}, avatar {r.avatar_emotion})")
+    for r in results: print(r)   # the lines `print(r)` gives in Python
     print(f"figure: {out}")
+    if video:
+        v = demo_videos()
+        print(f"videos: {v['real']} (her smiling photo), {v['avatar']} (the avatar of that photo, then of her neutral photo)")
+        print(f"check them: avatar-anomaly check --video {shlex.quote(str(v['real']))} {shlex.quote(str(v['avatar']))}")
     return 0
 
 # %% ../nbs/90_cli.ipynb #62ec1554

@@ -12,7 +12,7 @@ from pathlib import Path
 from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['CommandError', 'given', 'arg_type', 'argument', 'add_command', 'call']
+__all__ = ['CommandError', 'given', 'arg_type', 'argument', 'FillingHelpFormatter', 'add_command', 'call']
 
 # %% ../nbs/89_commands.ipynb #a1c0f002
 class CommandError(ValueError):
@@ -43,17 +43,24 @@ def argument(p:inspect.Parameter, # a parameter of a command, its annotation eva
         return [p.name], kw | dict(metavar=p.name.upper(), help=help)
     return [flag], kw | dict(dest=p.name, default=None if d is p.empty else d, required=d is p.empty, help=help)
 
+class FillingHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    "Fills the `{}` of an option's help with `action.fill()`, called only when the help is shown"
+    def _get_help_string(self, action):
+        fill = getattr(action, 'fill', None)
+        return action.help.replace('{}', fill().replace('%', '%%')) if fill else action.help
+
 def add_command(sub, # from `ArgumentParser.add_subparsers`
                 f, # a typed function with docments; its docstring is the command's help
                 name:str|None=None, # the command (default: `f`'s name)
-                epilog:str|None=None): # text after the options in `NAME --help`
+                epilog:str|None=None, # text after the options in `NAME --help`
+                fills:dict|None=None): # parameter → function giving the text for the `{}` in its docment (e.g. a registry's names)
     "Add `f` as the subcommand `name` of `sub`, its arguments derived from `f`'s signature and docments"
     p = sub.add_parser(name or f.__name__, help=f.__doc__, description=textwrap.fill(f.__doc__, 79), epilog=epilog,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    docs = docments(f)
+                       formatter_class=FillingHelpFormatter)
+    docs, fills = docments(f), fills or {}
     for prm in inspect.signature(f, eval_str=True).parameters.values():
         names, kw = argument(prm, docs.get(prm.name))
-        p.add_argument(*names, **kw)
+        p.add_argument(*names, **kw).fill = fills.get(prm.name)
     p.set_defaults(func=f)
     return p
 

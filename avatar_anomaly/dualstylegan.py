@@ -17,7 +17,7 @@ from PIL import Image
 from fastcore.basics import patch
 from .data import InputError, ImageError, cache_dir, as_pil
 from .faces import FaceCropper
-from .weights import (load_state_dict_strict, load_checkpoint, read_state_dict, CheckpointMismatchError,
+from .weights import (load_state_dict_strict, load_checkpoint, read_state_dict, CheckpointMismatchError, UntrustedPickleError,
                                     WeightsUnavailableError, hub_reachable, default_device, find_weights)
 
 # %% auto #0
@@ -531,7 +531,7 @@ def load_style_codes(path, # `exstyle_code.npy` / `refined_exstyle_code.npy`
                 if not dtype.hasobject: raise CheckpointMismatchError(f"{path} holds a plain {dtype} array {shape}, not a dict of codes")
                 obj = _CodeUnpickler(f).load()
     except pickle.UnpicklingError as e:
-        raise CheckpointMismatchError(f"{path}: {e}; if you trust the file, pass trust_pickle=True") from None
+        raise UntrustedPickleError(path, str(e)) from None
     except ValueError as e: raise CheckpointMismatchError(f"{path}: not a .npy file ({e})") from None
     codes = obj.item() if isinstance(obj, np.ndarray) and obj.dtype.hasobject and obj.ndim == 0 else obj
     if not isinstance(codes, dict) or not codes: raise CheckpointMismatchError(f"{path} does not hold a dict of style codes")

@@ -199,7 +199,9 @@ def label_items(avatar_dir, # avatars: a folder written by `generate_avatars`, o
     d = Path(avatar_dir)
     if not d.is_dir(): raise DataNotFoundError(f"{d}: no such folder")
     if (d/'manifest.csv').is_file():
-        if photos is not None: raise InputError(f"{d} has a manifest (written by generate_avatars) that names the photos: give no photos folder")
+        if photos is not None:
+            raise InputError(f"{d} holds avatars made by `avatar-anomaly stylize`: its manifest.csv names each avatar's photo, so "
+                             "give no photos folder (leave out --photos)")
         t = avatar_table(d)
         return pd.DataFrame(dict(item=[Path(os.path.relpath(p, d)).as_posix() for p in t.path], path=t.path, photo=t.photo,
                                  photo_label=t.label.where(t.label != '', None), split=t.split, source=t.source))

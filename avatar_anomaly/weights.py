@@ -18,11 +18,11 @@ from safetensors.torch import save_file, load_file
 from .data import EMOTIONS, AvatarAnomalyError, InputError, cache_dir, write_atomic
 
 # %% auto #0
-__all__ = ['MODELS_DIR', 'CARDS_DIR', 'WEIGHTS_ENV', 'WeightsUnavailableError', 'CheckpointMismatchError', 'CardError',
-           'hub_reachable', 'default_device', 'weights_dirs', 'find_weights', 'load_checkpoint', 'state_dict_of',
-           'read_state_dict', 'load_state_dict_strict', 'main_process', 'write_model_files', 'resolve_model_path',
-           'read_model_card', 'read_safetensors', 'fill_model', 'card_file', 'read_card', 'write_card', 'update_card',
-           'command_line', 'local_weights']
+__all__ = ['MODELS_DIR', 'CARDS_DIR', 'WEIGHTS_ENV', 'WeightsUnavailableError', 'CheckpointMismatchError', 'UntrustedPickleError',
+           'CardError', 'hub_reachable', 'default_device', 'weights_dirs', 'find_weights', 'load_checkpoint',
+           'state_dict_of', 'read_state_dict', 'load_state_dict_strict', 'main_process', 'write_model_files',
+           'resolve_model_path', 'read_model_card', 'read_safetensors', 'fill_model', 'card_file', 'read_card',
+           'write_card', 'update_card', 'command_line', 'local_weights']
 
 # %% ../nbs/00a_weights.ipynb #ecac8601
 class WeightsUnavailableError(AvatarAnomalyError, RuntimeError):
@@ -30,6 +30,13 @@ class WeightsUnavailableError(AvatarAnomalyError, RuntimeError):
 
 class CheckpointMismatchError(InputError):
     "A weights file that cannot be read safely, or whose keys or shapes do not fit the model"
+
+class UntrustedPickleError(CheckpointMismatchError):
+    "A checkpoint holding Python objects that safe loading refuses: only a caller who trusts the file may load it (`trust_pickle=True`)"
+    def __init__(self, path, # the file
+                 why:str): # what safe loading refused
+        self.path, self.why = Path(path), why
+        super().__init__(f"{path} holds Python objects that safe loading refuses ({why}); if you trust the file, pass trust_pickle=True")
 
 class CardError(InputError):
     "A card that is not JSON, or that describes something this code cannot use (another format, other classes)"
@@ -88,9 +95,7 @@ def load_checkpoint(path, # a torch checkpoint file (`.pt`, `.pth`)
         with torch.serialization.safe_globals(_TORCH_SAFE): return torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as e:
         if trust_pickle: return torch.load(path, map_location='cpu', weights_only=False)
-        why = str(e).strip().splitlines()[0][:200]
-        raise CheckpointMismatchError(f"{path} holds Python objects that safe loading refuses ({why}); "
-                                      "if you trust the file, pass trust_pickle=True") from None
+        raise UntrustedPickleError(path, str(e).strip().splitlines()[0][:200]) from None
     except (RuntimeError, EOFError) as e: raise CheckpointMismatchError(f"{path}: not a readable torch checkpoint ({e})") from None
 
 def state_dict_of(obj, # a loaded checkpoint

@@ -80,7 +80,7 @@ def test_check_pairs_csv_bad_row(capsys, pics, tmp_path, line, message):
     status, out, err = run(capsys, 'check', '--pairs', f, '--json', '--report', tmp_path/'report.csv')
     rows = [json.loads(l) for l in out.splitlines()]
     assert status == 2 and rows[0]['anomaly'] is False and message in rows[1]['error'] and str(f) in rows[1]['error']
-    assert '2 pairs: 0 anomalies, 1 consistent, 1 errors' in err and len((tmp_path/'report.csv').read_text().splitlines()) == 3
+    assert '2 pairs: 0 anomalies, 1 consistent, 1 error' in err and len((tmp_path/'report.csv').read_text().splitlines()) == 3
 
 def test_check_pairs_csv_without_columns(capsys, tmp_path):
     (tmp_path/'p.csv').write_text('photo,cartoon\na.jpg,b.jpg\n')
@@ -215,7 +215,7 @@ def test_full_disk_report_keeps_the_summary(capsys, pics, videos, tmp_path):
     assert status == 2 and out.startswith('40 frame pairs') and 'a bug' not in err, err
     assert f"{tmp_path/'r.jsonl'}: cannot write: no space left on the device" in err, err
     status, out, err = run(capsys, 'check', pics/'good.jpg', pics/'good.jpg', '--report', tmp_path/'r.csv')
-    assert status == 2 and '1 pairs: 0 anomalies, 1 consistent, 0 errors' in err and 'Traceback' not in err, err
+    assert status == 2 and '1 pair: 0 anomalies, 1 consistent, 0 errors' in err and 'Traceback' not in err, err
     assert err.strip().endswith(f"check: error: {tmp_path/'r.csv'}: cannot write: no space left on the device"), err
 
 def test_stylize_on_a_full_disk(capsys, pics, tmp_path, monkeypatch):
@@ -269,3 +269,40 @@ def test_data_counts_neither_a_dangling_link_nor_an_unreadable_image(capsys, tmp
     assert status == 0 and s['images'] == 4 and s['counts']['train']['happiness'] == 1 and s['counts']['train']['total'] == 1, s
     assert s['flagged'] == [dict(split='train', reason='broken_link', rows=1)], s['flagged']
     assert sorted(Path(u['path']).name for u in s['unreadable']) == ['empty.png', 'gone.png'], s['unreadable']
+
+def test_stylize_pickled_dualstylegan_says_trust_pickle(capsys, pics, tmp_path):
+    "Issue 28, item 12: a DualStyleGAN generator.pt that safe loading refuses names the CLI's --trust-pickle, which then loads it"
+    import torch
+    ck = tmp_path/'checkpoint'; (ck/'pixar').mkdir(parents=True)
+    torch.save({'g_ema': {}, 'args': Path('runs/x')}, ck/'pixar'/'generator.pt')   # a Path: not allowed by weights_only loading
+    for f in ('encoder_wplus.pt', 'pixar/exstyle_code.npy'): (ck/f).write_bytes(b'')
+    argv = ('stylize', pics/'good.jpg', tmp_path/'av', '--generator', 'dualstylegan', '--checkpoint', ck, '--quiet')
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == '' and 'Traceback' not in err, err
+    assert f"{ck/'pixar'/'generator.pt'} holds Python objects that safe loading refuses" in err, err
+    assert err.strip().endswith('rerun with --trust-pickle if you trust the file') and 'trust_pickle=True' not in err, err
+    status, out, err = run(capsys, *argv, '--trust-pickle')   # unpickled now: its (empty) state dict is what is refused
+    assert status == 2 and 'missing keys' in err and 'safe loading refuses' not in err, err
+    status, out, err = run(capsys, 'stylize', pics/'good.jpg', tmp_path/'toon', '--trust-pickle')
+    assert status == 2 and 'the toon generator reads no pickles: --trust-pickle does not apply' in err, err
+
+def test_check_pairs_prints_paths_as_folders_do(capsys, pics, tmp_path, monkeypatch):
+    "Issue 29: `check --pairs` printed absolute paths where folder mode printed relative ones"
+    for side in ('real', 'av'): (tmp_path/side).mkdir(); shutil.copy(pics/'good.jpg', tmp_path/side/'a.jpg')
+    (tmp_path/'abs.csv').write_text(f"real,avatar\n{tmp_path/'real'/'a.jpg'},{tmp_path/'av'/'a.jpg'}\n")
+    (tmp_path/'rel.csv').write_text('real,avatar\nreal/a.jpg,av/a.jpg\n')
+    monkeypatch.chdir(tmp_path)
+    shown = lambda out: [(r['real'], r['avatar']) for r in map(json.loads, out.splitlines())]
+    printed = [shown(run(capsys, *argv, '--json')[1]) for argv in
+               (('check', 'real', 'av'), ('check', '--pairs', 'abs.csv'), ('check', '--pairs', tmp_path/'rel.csv'))]
+    assert printed == [[('real/a.jpg', 'av/a.jpg')]]*3, printed
+    status, out, err = run(capsys, 'check', '--pairs', 'abs.csv')
+    assert status == 0 and out.startswith('real/a.jpg | av/a.jpg: consistent') and '1 pair: 0 anomalies, 1 consistent, 0 errors' in err
+
+def test_label_photos_for_a_stylize_folder_names_the_command(capsys, pics, tmp_path):
+    "Issue 29: `label AVATARS --photos PHOTOS` on a folder made by `stylize` named an internal function; it names the command and what to do"
+    (tmp_path/'photos').mkdir(); shutil.copy(pics/'good.jpg', tmp_path/'photos'/'a.jpg')
+    assert run(capsys, 'stylize', tmp_path/'photos', tmp_path/'av', '--quiet')[0] == 0
+    status, out, err = run(capsys, 'label', tmp_path/'av', '--photos', tmp_path/'photos', '--annotator', 'ana')
+    assert status == 2 and out == '' and 'generate_avatars' not in err, err
+    assert 'holds avatars made by `avatar-anomaly stylize`' in err and 'leave out --photos' in err, err

@@ -1,11 +1,12 @@
 "The installed `avatar-anomaly` console script, end to end"
-import json, shutil, subprocess, sys
+import json, os, re, shutil, subprocess, sys
+from pathlib import Path
 from conftest import require_dataset
 
-def cli(*args):
+def cli(*args, **kw): # `subprocess.run` arguments (cwd, env)
     exe = shutil.which('avatar-anomaly')
     assert exe, "the avatar-anomaly console script is not installed (pip install -e .)"
-    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, timeout=600)
+    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, timeout=600, **kw)
 
 def test_version():
     from avatar_anomaly import __version__
@@ -57,3 +58,55 @@ def test_predict_avatar_reader_reads_avatars_whole():
     assert whole, rows
     missed = {json.loads(l)['path'] for l in photo.stdout.splitlines() if json.loads(l)['error']}
     assert {r['path'] for r in whole} <= missed   # the photo reader gives no answer where the avatar reader reads the image whole
+
+def test_stylize_help_names_every_generator():
+    "Issue 29: the help listed 'toon, whitebox or dualstylegan' though animegan works; it comes from the registry now"
+    from avatar_anomaly.avatars import GENERATORS
+    r = cli('stylize', '--help')
+    h = ' '.join(r.stdout.split())
+    assert r.returncode == 0 and f"--generator GENERATOR {', '.join(list(GENERATORS)[:-1])} or {list(GENERATORS)[-1]}" in h, h
+    assert 'animegan: the AnimeGANv2 TFLite file' in h and '--blend BLEND whitebox, animegan' in h, h
+    assert '--trust-pickle dualstylegan' in h, h
+
+def test_check_help_says_what_model_does_to_the_avatar_side():
+    "Issue 29: --model also sets the avatar reader when --avatar-model is not given; the help said 'default: the detector's'"
+    h = ' '.join(cli('check', '--help').stdout.split())
+    assert "--model MODEL real-face model, and the avatar model too unless --avatar-model is given" in h, h
+    assert "--avatar-model AVATAR_MODEL avatar model (default: --model if given, else the detector's avatar model" in h, h
+
+def test_check_counts_one_pair_in_the_singular(tmp_path):
+    "Issue 29: '1 pairs: 1 anomalies'"
+    from avatar_anomaly.widgets import demo_images
+    im = demo_images()
+    im['real'].save(tmp_path/'real.jpg'); im['mismatched'].save(tmp_path/'avatar.png')
+    r = cli('check', tmp_path/'real.jpg', tmp_path/'avatar.png')
+    assert r.returncode == 1 and r.stderr.endswith('1 pair: 1 anomaly, 0 consistent, 0 errors\n'), r.stderr
+
+def demo_run(tmp_path, *args):
+    "`avatar-anomaly demo ARGS` run in an empty folder with the cache in `tmp_path/cache`"
+    (tmp_path/'here').mkdir(exist_ok=True)
+    return cli('demo', *args, cwd=tmp_path/'here', env={**os.environ, 'AVATAR_ANOMALY_CACHE': str(tmp_path/'cache')})
+
+def test_demo_writes_into_the_cache_and_prints_what_the_readme_shows(tmp_path):
+    "Issue 29: the demo wrote its figure into the current folder, which the README did not say, and printed other lines than the README shows"
+    r = demo_run(tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert list((tmp_path/'here').iterdir()) == []   # nothing in the current folder
+    fig = tmp_path/'cache'/'demo'/'avatar_anomaly_demo.png'
+    *verdicts, where = r.stdout.splitlines()
+    assert where == f"figure: {fig}" and fig.stat().st_size > 10_000, r.stdout
+    readme = (Path(__file__).parents[1]/'README.md').read_text()
+    shape = lambda text: re.sub(r'\d\.\d+', 'N', text)   # the figures may move in the last digit (0.925 rounds either way)
+    assert len(verdicts) == 2 and all(shape(v) in shape(readme) for v in verdicts), verdicts   # the README shows the lines the command prints
+    assert 'demo/avatar_anomaly_demo.png' in readme and '`avatar-anomaly demo --video`' in readme
+
+def test_demo_video_writes_the_pair_for_check_video(tmp_path):
+    "Issue 29: the demo video pair could be found only by reading code; `demo --video` writes it and prints the command that checks it"
+    from avatar_anomaly.video import probe_video
+    r = demo_run(tmp_path, '--video')
+    assert r.returncode == 0, r.stderr
+    videos = sorted((tmp_path/'cache'/'demo').rglob('*.mp4'))
+    assert [v.name for v in videos] == ['demo_avatar.mp4', 'demo_real.mp4'] and all(probe_video(v) for v in videos), videos
+    real, avatar = sorted(videos, key=lambda v: v.name != 'demo_real.mp4')
+    assert f"check them: avatar-anomaly check --video {real} {avatar}" in r.stdout.splitlines(), r.stdout
+    assert list((tmp_path/'here').iterdir()) == []
