@@ -110,6 +110,21 @@ def test_summaries_are_one_line():
     cut = {nb.name: lines for nb in sorted((ROOT/'nbs').glob('*.ipynb')) if (lines := cut_summary(json.loads(nb.read_text())['cells']))}
     assert not cut, f"summaries continued on more `>` lines, which nbdev drops: {cut}"
 
+NAN_PENDING = {'02a_predict.ipynb'}   # its readers' tables are being rewritten on another branch: blank their empty cells there
+
+def nan_cells(cells:list) -> list:
+    "Ids of the code cells whose stored HTML tables show a `NaN` cell (an empty cell should be blank, or a count 0)"
+    return [c.get('id') for c in cells for o in c.get('outputs', []) if re.search(r'<td>\s*NaN\s*</td>', ''.join(o.get('data', {}).get('text/html', '')))]
+
+def test_nan_check_catches_a_fake():
+    html_out = lambda cell: dict(output_type='execute_result', data={'text/html': [cell]})
+    assert nan_cells([code('t', [html_out('<tr><th>x</th><td>NaN</td></tr>')]), code('u', [html_out('<td></td><td>0.5</td>')])]) == ['c']
+
+def test_tables_show_no_nan():
+    "Tables in stored outputs show no `NaN` cells where nothing applies"
+    found = {nb.name: ids for nb in sorted((ROOT/'nbs').glob('*.ipynb')) if nb.name not in NAN_PENDING and (ids := nan_cells(json.loads(nb.read_text())['cells']))}
+    assert not found, f"stored tables with NaN cells (notebook: cell ids): {found}"
+
 # ---- the site, built once
 
 @pytest.fixture(scope='module')
