@@ -1,5 +1,4 @@
-"""The main job: does the avatar show the person's emotion? `AnomalyChecker` with a choice of detectors (label-compare, Siamese
-v1 and v2), and their evaluation on FER2013 and same-person avatar pairs
+"""The main job: does the avatar show the person's emotion? `AnomalyChecker` with a choice of detectors (label-compare, Siamese v1 and v2), and their evaluation on FER2013 and same-person avatar pairs
 
 Docs: https://avatar-anomaly.github.io/avatar_anomaly/check.html.md"""
 

@@ -1,5 +1,4 @@
-"""The photo reader fine-tuned on avatars of every style: finding faces on avatars, the avatar datasets, the recipe, per-style
-and leave-one-style-out tables, and Tom & Jerry as a style it never saw
+"""The photo reader fine-tuned on avatars of every style: finding faces on avatars, the avatar datasets, the recipe, per-style and leave-one-style-out tables, and Tom & Jerry as a style it never saw
 
 Docs: https://avatar-anomaly.github.io/avatar_anomaly/finetune.html.md"""
 

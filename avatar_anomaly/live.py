@@ -1,5 +1,4 @@
-"""Video files, cameras and frame folders checked pair by pair: faces tracked between detections, smoothed emotions, anomalies
-that must persist, a per-frame report written as it goes, a summary, per-stage speeds and a timeline plot
+"""Video files, cameras and frame folders checked pair by pair: faces tracked between detections, smoothed emotions, anomalies that must persist, a per-frame report written as it goes, a summary, per-stage speeds and a timeline plot
 
 Docs: https://avatar-anomaly.github.io/avatar_anomaly/live.html.md"""
 

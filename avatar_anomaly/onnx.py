@@ -1,6 +1,4 @@
-"""Emotion readers as self-contained ONNX files (resize and normalisation inside, dynamic batch, pinned opset, metadata to rebuild
-the reader) and the Siamese pair detectors (score inside), their parity with PyTorch on real face crops, and `OnnxEmotionPredictor`
-and `OnnxPairDetector`, the same predictor and detector run by onnxruntime
+"""Emotion readers as self-contained ONNX files (resize and normalisation inside, dynamic batch, pinned opset, metadata to rebuild the reader) and the Siamese pair detectors (score inside), their parity with PyTorch on real face crops, and `OnnxEmotionPredictor` and `OnnxPairDetector`, the same predictor and detector run by onnxruntime
 
 Docs: https://avatar-anomaly.github.io/avatar_anomaly/onnx.html.md"""
 

@@ -1,5 +1,4 @@
-"""The study's first anomaly detector made reproducible: (real face, avatar) pair sets, the two readers as feature extractors,
-pair DataLoaders, metrics, and v1 (contrastive loss on the two feature vectors, a distance threshold chosen on valid)
+"""The study's first anomaly detector made reproducible: (real face, avatar) pair sets, the two readers as feature extractors, pair DataLoaders, metrics, and v1 (contrastive loss on the two feature vectors, a distance threshold chosen on valid)
 
 Docs: https://avatar-anomaly.github.io/avatar_anomaly/siamese_v1.html.md"""
 
@@ -254,9 +253,11 @@ def pair_scores_of(model:nn.Module, # a pair model: (real [B, C], avatar [B, C])
 def save_detector(model:nn.Module, # a trained pair model with a `config` dict
                   name:str, # card and weights name (`cards/NAME.json`, `models/NAME.safetensors`)
                   card:dict, # the card: encoders, threshold, chosen, training, benchmarks, ...
-                  cards_dir:str|Path=CARDS_DIR, models_dir:str|Path=MODELS_DIR):
+                  cards_dir:str|Path|None=None, # default: the package's `CARDS_DIR`
+                  models_dir:str|Path|None=None): # default: the package's `MODELS_DIR`
     "Write the weights and the card (with the model's class and config; in the main process only, see `main_process`); returns the card"
     if not main_process(): return card
+    cards_dir, models_dir = cards_dir or CARDS_DIR, models_dir or MODELS_DIR
     Path(models_dir).mkdir(parents=True, exist_ok=True); Path(cards_dir).mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(Path(models_dir)/f'{name}.safetensors'),
               metadata={'format': 'pt'})

@@ -1,5 +1,4 @@
-"""The study's second anomaly detector: the two readers' feature vectors joined, fully connected layers, one logit trained with
-binary cross-entropy; and the variants that usually answer "same?" better ([a, b, |a − b|, a·b], an auxiliary emotion loss)
+"""The study's second anomaly detector: the two readers' feature vectors joined, fully connected layers, one logit trained with binary cross-entropy; and the variants that usually answer "same?" better ([a, b, |a − b|, a·b], an auxiliary emotion loss)
 
 Docs: https://avatar-anomaly.github.io/avatar_anomaly/siamese_v2.html.md"""
 

@@ -1,5 +1,4 @@
-"""Avatars that need no weights: a deterministic "toon" stylizer with structure and colour knobs, the White-box Cartoonization
-generator from a TFLite file
+"""Avatars that need no weights: a deterministic "toon" stylizer with structure and colour knobs, the White-box Cartoonization generator from a TFLite file
 
 Docs: https://avatar-anomaly.github.io/avatar_anomaly/toon.html.md"""
 

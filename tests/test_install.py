@@ -1,5 +1,5 @@
 "A non-editable install works: the project's wheel (built offline, without build isolation: needs setuptools>=77 in the venv) ships the models and cards, and run from another folder, with the wheel's copy first on the path, its CLI runs the demo and predicts a face"
-import fnmatch, os, shutil, subprocess, sys, zipfile
+import fnmatch, os, re, shutil, subprocess, sys, zipfile
 from pathlib import Path
 import pytest
 
@@ -17,14 +17,29 @@ def run(args, cwd, env=None) -> subprocess.CompletedProcess:
 def output(r) -> str: return f"exit {r.returncode}\nstdout:\n{r.stdout[-3000:]}\nstderr:\n{r.stderr[-3000:]}"
 
 @pytest.fixture(scope='module')
-def wheel(tmp_path_factory) -> Path:
-    "The project's wheel, built once from a copy of the checkout (its build/ and egg-info stay untouched, no stale files ship)"
+def built(tmp_path_factory) -> tuple[Path, str]:
+    "The project's wheel, built once from a copy of the checkout (its build/ and egg-info stay untouched, no stale files ship), and the build's verbose log"
     tmp = tmp_path_factory.mktemp('wheel')
     src = shutil.copytree(ROOT, tmp/'src', ignore=NOT_SOURCE)
-    r = run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', src, '-w', tmp/'dist'], tmp, PIP_ENV)
+    r = run([sys.executable, '-m', 'pip', 'wheel', '-v', '--no-deps', '--no-build-isolation', src, '-w', tmp/'dist'], tmp, PIP_ENV)
     assert r.returncode == 0, f"pip wheel failed (the venv needs setuptools>=77):\n{output(r)}"
     whl, = (tmp/'dist').glob('avatar_anomaly-*.whl')
-    return whl
+    return whl, r.stdout + r.stderr
+
+@pytest.fixture(scope='module')
+def wheel(built) -> Path: return built[0]
+
+def absent_packages(log:str) -> list:
+    "The packages a setuptools build log warns about as importable but absent from the `packages` configuration"
+    return re.findall(r"Package '([\w.]+)' is absent from the `packages` configuration", log)
+
+def test_absent_package_check_catches_a_fake():
+    log = "build_py.py:215: _Warning: Package 'avatar_anomaly.apps' is absent from the `packages` configuration.\n!!"
+    assert absent_packages(log) == ['avatar_anomaly.apps'] and absent_packages('copying avatar_anomaly/apps/check_app.ipynb') == []
+
+def test_build_warns_of_no_absent_package(built):
+    "The data folders (apps, cards, demo, models) are declared packages with their data: setuptools has nothing to warn a user about"
+    assert not absent_packages(built[1]), f"setuptools warns that these are absent from `packages`: {absent_packages(built[1])}"
 
 @pytest.fixture(scope='module')
 def site(wheel) -> Path:
@@ -61,9 +76,11 @@ def cli_cmd(site, env, tmp_path_factory) -> list:
 def test_wheel_ships_models_and_cards(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     for pat in ('avatar_anomaly/models/*.json', 'avatar_anomaly/models/*.safetensors', 'avatar_anomaly/cards/*.json', 'avatar_anomaly/apps/*.ipynb',
-                'avatar_anomaly/apps/voila/templates/*/*'):
+                'avatar_anomaly/apps/voila/templates/*/*', 'avatar_anomaly/demo/*.jpg', 'avatar_anomaly/demo/*.md'):
         assert fnmatch.filter(names, pat), f"{wheel.name} has no {pat}"
-    shipped = {p.relative_to(ROOT).as_posix() for pat in ('models/*.json', 'models/*.safetensors', 'cards/*.json', 'apps/*.ipynb', 'apps/voila/templates/*/*') for p in PKG.glob(pat)}
+    shipped = {p.relative_to(ROOT).as_posix() for pat in ('models/*.json', 'models/*.safetensors', 'cards/*.json', 'apps/*.ipynb', 'apps/voila/templates/*/*',
+                                                          'demo/*.jpg', 'demo/*.md')
+               for p in PKG.glob(pat)}
     assert not shipped - set(names), f"{wheel.name} lacks {sorted(shipped - set(names))}"
 
 def test_import_from_wheel(site, env, cwd):

@@ -1,16 +1,19 @@
-"""Build the documentation site offline, without Quarto: nbdev's notebook processing, then Sphinx (myst-nb, sphinx-book-theme).
+"""Build the documentation site offline, without Quarto: nbdev's notebook processing, then Sphinx (myst-nb, sphinx-book-theme, MathJax).
 
     python tools/build_docs.py [--out _docs] [--check]
 
 Writes the Sphinx source to OUT/src and the site to OUT/html (open OUT/html/index.html). Pages follow `nbs/sidebar.yml`, the
 front page is `nbs/index.ipynb`, and page names are nbdev's (`03b_avatars.ipynb` → `avatars.html`), as on the published site.
-Nothing is executed at build time beyond what nbdev runs for `show_doc`; outputs are the notebooks' saved ones; no network.
+Nothing is executed at build time beyond what nbdev runs for `show_doc`; outputs are the notebooks' saved ones; no network: MathJax
+(sphinx-mathjax-offline) is copied into the site, wide outputs and code scroll inside the article (`CSS`).
 A notebook nbdev cannot process is reported and left out, and the exit status is 1; `--check` also fails on Sphinx warnings.
 `nbdev-docs` (Quarto, `nbs/_quarto.yml`) stays the route for those who have Quarto.
 """
-import argparse, ast, json, os, re, shutil, subprocess, sys, time
+import argparse, ast, inspect, json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 import yaml
+import nbdev.showdoc as showdoc
+from fastcore.docments import DocmentText
 from fastcore.nbio import read_nb, nb2dict
 from nbdev.config import get_config
 from nbdev.doclinks import nbpath2html
@@ -122,24 +125,44 @@ class DocsFilter(FilterDefaults):
     "nbdev's docs processors (`nbdev-proc-nbs`), with `exec_doc_cells` for `exec_show_docs`"
     def base_procs(self): return [exec_doc_cells if p is exec_show_docs else p for p in super().base_procs()]
 
+class ClassRenderer(showdoc.BasicMarkdownRenderer):
+    "nbdev's `show_doc` markdown, except that a class whose signature says nothing (`*args, **kwargs`: an error, a Protocol) shows its bases"
+    def _repr_markdown_(self):
+        md = super()._repr_markdown_()
+        if not (inspect.isclass(self.sym) and isinstance(self.dm, DocmentText) and [p for p, _ in self.dm.params] == ['*args', '**kwargs']): return md
+        bases = ', '.join(b.__name__ for b in self.sym.__bases__ if b is not object)
+        return md.replace(f"```python\n{self.dm}\n```", f"```python\nclass {self.nm}({bases})\n```", 1)
+
 def process_nb(path:Path) -> dict:
-    "nbdev's docs processing of the notebook at `path` (what `nbdev-proc-nbs` writes to `_proc/`), as a dict"
+    "nbdev's docs processing of the notebook at `path` (what `nbdev-proc-nbs` writes to `_proc/`, `show_doc` by `ClassRenderer`), as a dict"
     nb = read_nb(path)
     os.environ['IN_TEST'] = '1'   # as `nbdev-proc-nbs` runs notebooks
+    basic, showdoc.BasicMarkdownRenderer = showdoc.BasicMarkdownRenderer, ClassRenderer   # `show_doc`'s default renderer
     try: DocsFilter()(nb)
-    finally: del os.environ['IN_TEST']
+    finally: del os.environ['IN_TEST']; showdoc.BasicMarkdownRenderer = basic
     return nb2dict(nb)
 
 CONF = '''# Written by tools/build_docs.py: edit that script, not this file
 project = html_title = {title!r}
-extensions = ["myst_nb"]
+author = {author!r}               # the footer's "By ..."
+extensions = ["myst_nb", "sphinx-mathjax-offline"]   # MathJax 3 copied into the site (_static/mathjax), not loaded from a CDN
 nb_execution_mode = "off"        # the notebooks' saved outputs; nothing runs at build time
 nb_ipywidgets_js = {{}}           # no widget JavaScript from a CDN
-myst_enable_extensions = ["colon_fence", "attrs_block"]
+myst_enable_extensions = ["colon_fence", "attrs_block", "dollarmath"]   # `$p$`, `$$...$$` as in Jupyter and Quarto
 suppress_warnings = ["myst.header",                # show_doc's H3 right under a page's H1, as Quarto allows
                      "misc.highlighting_failure"]  # show_doc signatures with reprs of defaults (`<class 'OSError'>`)
 html_theme = "sphinx_book_theme"
 html_theme_options = {{"repository_url": {repo!r}, "use_repository_button": True, "home_page_in_toc": True}}
+html_context = {{"default_mode": "light"}}   # without it every page logs "Got invalid theme mode" (an empty mode)
+html_static_path = ["_static"]
+html_css_files = ["site.css"]
+'''
+
+# Wide outputs (tables, text) and code scroll sideways inside the article instead of being cut off at its right edge
+CSS = '''/* Written by tools/build_docs.py */
+.bd-article div.output, .bd-article div.cell_output { overflow-x: auto; }
+.bd-article div.highlight pre, .bd-article div.output pre { overflow-x: auto; white-space: pre; }
+.bd-article .pst-scrollable-table-container, .bd-article div.output.text_html { max-width: 100%; overflow-x: auto; }
 '''
 
 def write_source(src:Path) -> list:
@@ -156,13 +179,14 @@ def write_source(src:Path) -> list:
         (src/f'{pages[-1]}.ipynb').write_text(json.dumps(nb, indent=1))
     index['cells'].append(toctree(pages))
     (src/'index.ipynb').write_text(json.dumps(index, indent=1))
-    (src/'conf.py').write_text(CONF.format(title=cfg.title, repo=cfg.git_url))
+    (src/'conf.py').write_text(CONF.format(title=cfg.title, author=cfg.author, repo=cfg.git_url))
+    (src/'_static').mkdir(); (src/'_static'/'site.css').write_text(CSS)
     return failed
 
 def sphinx_build(src:Path, html:Path) -> list:
     "Build `html` from `src` with Sphinx; the warnings"
     warnings = src.parent/'warnings.txt'
-    r = subprocess.run([sys.executable, '-m', 'sphinx', '-b', 'html', '-q', '-w', str(warnings), str(src), str(html)])
+    r = subprocess.run([sys.executable, '-m', 'sphinx', '-b', 'html', '-q', '-w', str(warnings), '-d', str(src.parent/'doctrees'), str(src), str(html)])   # doctrees (with this machine's paths) outside the site
     if r.returncode: sys.exit(f"sphinx-build failed (exit {r.returncode})")
     return [l for l in warnings.read_text().splitlines() if 'WARNING' in l]
 
