@@ -48,7 +48,7 @@ def main(argv=None):
     rows = [json.loads(l) for l in done.read_text().splitlines()] if done.exists() else []   # a killed run goes on where it stopped
     for name in a.configs:
         if any(r['config'] == name for r in rows): continue
-        stem = a.out/name.replace(' ', '_').replace(',', '')
+        stem = a.out/name.replace(' ', '_').replace(',', '').replace('.', '')
         train_reader.main(['--epochs', str(a.epochs), '--fraction', str(a.fraction), '--out', str(stem), *CONFIGS[name]])
         rows.append(dict(config=name, options=' '.join(CONFIGS[name]), minutes=read_card(stem)['training']['minutes'], **score_run(stem)))
         with open(done, 'a') as f: f.write(json.dumps(rows[-1]) + '\n')
