@@ -82,6 +82,7 @@ def stored(o:dict) -> dict:
     "An output as Jupyter stores it: texts as lists of lines, a result with its (blank) execution count and metadata"
     lines = lambda v: v.splitlines(keepends=True) if isinstance(v, str) else v
     o = {k: ({m: lines(t) if m.startswith('text/') else t for m, t in v.items()} if k == 'data' else lines(v) if k == 'text' else v) for k, v in o.items()}
+    if o['output_type'] == 'stream': return o   # nbformat allows a stream no metadata
     return {**o, 'metadata': {}, **({'execution_count': None} if o['output_type'] == 'execute_result' else {})}
 
 def store_outputs(nb_path:Path, outputs:dict):
