@@ -78,6 +78,12 @@ def callouts_to_admonitions(md:str) -> str:
         return f"{m['fence']}{{admonition}} {title}\n:class: {m['kind']}\n" if title else f"{m['fence']}{{{m['kind']}}}\n"
     return CALLOUT.sub(sub, md)
 
+CHAPTER_LINK = re.compile(r'\]\((\d\w*\.ipynb)')
+
+def chapter_links(md:str) -> str:
+    "Links to chapters by notebook name (`[08_check](08_check.ipynb)`, as nbdev and the README write them) to their pages' sources"
+    return CHAPTER_LINK.sub(lambda m: f"]({page_name(m[1])}.ipynb", md)
+
 def clean_nb(nb:dict) -> dict:
     "A valid nbformat 4 notebook for myst-nb from an nbdev (processed) notebook: title cell, tags for directives, admonitions"
     title, description, cells = split_frontmatter(nb['cells'])
@@ -87,6 +93,7 @@ def clean_nb(nb:dict) -> dict:
         if c['cell_type'] == 'code': out += code_cells(c)
         elif c['cell_type'] == 'markdown': out.append({**c, 'source': callouts_to_admonitions(''.join(c['source']))})
         else: out.append(c)
+    out = [{**c, 'source': chapter_links(''.join(c['source']))} if c['cell_type'] == 'markdown' else c for c in out]
     meta = {k: v for k, v in nb.get('metadata', {}).items() if k not in ('execution', 'widgets')}   # no widget state: no CDN
     meta.setdefault('language_info', {'name': 'python'})   # the lexer of code cells
     return dict(nbformat=4, nbformat_minor=5, metadata=meta, cells=out)
@@ -152,7 +159,7 @@ myst_enable_extensions = ["colon_fence", "attrs_block", "dollarmath"]   # `$p$`,
 suppress_warnings = ["myst.header",                # show_doc's H3 right under a page's H1, as Quarto allows
                      "misc.highlighting_failure"]  # show_doc signatures with reprs of defaults (`<class 'OSError'>`)
 html_theme = "sphinx_book_theme"
-html_theme_options = {{"repository_url": {repo!r}, "use_repository_button": True, "home_page_in_toc": True}}
+html_theme_options = {{"repository_url": {repo!r}, "use_repository_button": {has_repo}, "home_page_in_toc": True}}   # a button only for an address that exists
 html_context = {{"default_mode": "light"}}   # without it every page logs "Got invalid theme mode" (an empty mode)
 html_static_path = ["_static"]
 html_css_files = ["site.css"]
@@ -179,7 +186,7 @@ def write_source(src:Path) -> list:
         (src/f'{pages[-1]}.ipynb').write_text(json.dumps(nb, indent=1))
     index['cells'].append(toctree(pages))
     (src/'index.ipynb').write_text(json.dumps(index, indent=1))
-    (src/'conf.py').write_text(CONF.format(title=cfg.title, author=cfg.author, repo=cfg.git_url))
+    (src/'conf.py').write_text(CONF.format(title=cfg.title, author=cfg.author, repo=cfg.git_url, has_repo=bool(cfg.git_url)))
     (src/'_static').mkdir(); (src/'_static'/'site.css').write_text(CSS)
     return failed
 
