@@ -14,11 +14,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
-from .data import (EMOTIONS, PAIR_COLUMNS, InputError, usable_rows, cache_dir, map_report, as_pil, pil_to_array, write_atomic,
-                                 writing, folder_lock)
+from .data import (PAIR_COLUMNS, InputError, usable_rows, cache_dir, map_report, as_pil, write_atomic, writing, folder_lock)
 from .weights import read_card
-from .backbones import Evaluation, batch_proba
-from .predict import DEFAULT_MODEL, load_model, preset_of
 from .toon import ToonStylizer, WhiteboxStylizer, AnimeGANStylizer, whitebox_checkpoint
 from .dualstylegan import DualStyleGANStylizer
 
@@ -26,8 +23,8 @@ from .dualstylegan import DualStyleGANStylizer
 __all__ = ['GENERATORS', 'MANIFEST_COLUMNS', 'FAILURE_COLUMNS', 'TOON_KNOBS', 'Stylizer', 'Generator', 'default_settings',
            'make_stylizer', 'avatar_styles', 'style_stylizer', 'style_family', 'item_seed', 'source_root',
            'mirror_paths', 'SettingsMismatchError', 'generate_avatars', 'avatar_table', 'avatar_failures', 'avatar_dir',
-           'dataset_avatars', 'sample_split', 'anomaly_pairs', 'preservation_table', 'table4_stylizers',
-           'choose_settings', 'plot_preservation']
+           'dataset_avatars', 'sample_split', 'anomaly_pairs', 'table4_stylizers', 'choose_settings',
+           'plot_preservation']
 
 # %% ../nbs/03b_avatars.ipynb #ae807e02
 @runtime_checkable
@@ -306,36 +303,6 @@ def anomaly_pairs(avatars:pd.DataFrame, # avatar table (`path` = avatar, `photo`
                 j = by_label[z][rng.integers(len(by_label[z]))]
                 out.append((photo, t.path[j], y, z, split, 'mismatch', True))
     return pd.DataFrame(out, columns=PAIR_COLUMNS)
-
-# %% ../nbs/03b_avatars.ipynb #2d7107ff
-def _scores(probs:np.ndarray, targets:np.ndarray, ref:np.ndarray) -> dict:
-    "Accuracy, balanced accuracy, macro-F1 and agreement with the reference predictions `ref`"
-    m = Evaluation(probs, targets, []).metrics()
-    return dict(accuracy=m['accuracy'], balanced_accuracy=m['balanced_accuracy'], macro_f1=m['macro_f1'],
-                agreement=float((probs.argmax(1) == ref).mean()))
-
-def preservation_table(table:pd.DataFrame, # labelled photos (a reader's table)
-                       stylizers:dict, # {name: stylizer}
-                       model:str|Path=DEFAULT_MODEL, # the real-face classifier (shipped name or model file)
-                       split:str='valid', # which split's photos
-                       n:int|None=None, # a random subset of this many photos (None: all)
-                       seed:int=0, # subset and stylizer seed
-                       bs:int=256, # images per batch
-                       tta:bool=False): # flip TTA in the classifier
-    "Per stylizer: the classifier's scores on the avatars and their agreement with its predictions on the photos"
-    net, card = load_model(model)
-    p = preset_of(card)
-    t = usable_rows(table, [split])
-    if n is not None and n < len(t): t = t.sample(n, random_state=seed)
-    photos = [as_pil(f, p.mode) for f in t.path]
-    targets = t.label.map(EMOTIONS.index).to_numpy()
-    def probs(images): return batch_proba(net, images, p, lambda im: pil_to_array(im, p.mode), tta, bs)
-    ref = probs(photos)
-    rows = [dict(generator='photo', settings='', n=len(t), **_scores(ref, targets, ref.argmax(1)))]
-    for name, st in stylizers.items():
-        avatars = [a for i in range(0, len(photos), bs) for a in st(photos[i:i + bs], [seed]*len(photos[i:i + bs]))]
-        rows.append(dict(generator=name, settings=json.dumps(st.settings), n=len(t), **_scores(probs(avatars), targets, ref.argmax(1))))
-    return pd.DataFrame(rows)
 
 # %% ../nbs/03b_avatars.ipynb #d6c1290c
 TOON_KNOBS = (0., 1/3, 2/3, 1.)

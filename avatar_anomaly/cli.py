@@ -15,8 +15,9 @@ from .commands import CommandError, given, add_command, call
 __all__ = ['EXIT_STATUS', 'COMMANDS', 'VIDEO_REPORTS', 'PLOT_SUFFIXES', 'command', 'counted', 'build_parser', 'user_error',
            'main', 'summary_json', 'summary_text', 'cmd_data', 'cmd_train', 'cmd_table2', 'cmd_table3',
            'reader_backend', 'result_text', 'cmd_predict', 'unit_interval', 'stylizer_knobs', 'check_output',
-           'generator_help', 'cmd_stylize', 'shown', 'pair_items', 'check_report', 'write_report', 'load_checker',
-           'cmd_check', 'check_streams', 'cmd_export', 'cmd_demo', 'cmd_label', 'cmd_app']
+           'generator_help', 'generator_knobs', 'build_stylizer', 'cmd_stylize', 'shown', 'pair_items', 'check_report',
+           'write_report', 'load_checker', 'cmd_check', 'check_streams', 'audit_text', 'cmd_audit', 'cmd_export',
+           'cmd_demo', 'cmd_label', 'cmd_app']
 
 # %% ../nbs/90_cli.ipynb #a1c0f005
 EXIT_STATUS = """exit status (as for diff and grep):
@@ -269,6 +270,29 @@ def generator_help(what:str # 'names'; 'checkpoint'; 'pickles'; or a knob flag: 
     if what == 'pickles': return ', '.join(n for n, g in gs if g.pickles)
     return ', '.join(n if what in g.knobs else f"{n} ({what}_weight)" for n, g in gs if what in g.knobs or f'{what}_weight' in g.knobs)
 
+def generator_knobs(generator:str, # a `GENERATORS` name
+                    flags:dict, # knob flag → value (None: not given)
+                    checkpoint:Path|None, # `--checkpoint`
+                    trust_pickle:bool): # `--trust-pickle`
+    "The generator options checked before any work (an unknown generator, a knob it lacks, a checkpoint it needs or takes not); `make_stylizer`'s knobs"
+    from avatar_anomaly.avatars import GENERATORS
+    if generator not in GENERATORS: raise CommandError(f"unknown generator {generator!r} (one of {', '.join(GENERATORS)})")
+    g = GENERATORS[generator]
+    knobs = stylizer_knobs(generator, g.knobs, flags)
+    if g.checkpoint and checkpoint is None: raise CommandError(f"the {generator} generator needs --checkpoint ({g.checkpoint})")
+    if checkpoint is not None and not g.checkpoint: raise CommandError(f"the {generator} generator takes no --checkpoint")
+    if trust_pickle and not g.pickles: raise CommandError(f"the {generator} generator reads no pickles: --trust-pickle does not apply")
+    return knobs
+
+def build_stylizer(generator:str, checkpoint:Path|None, trust_pickle:bool, knobs:dict):
+    "`make_stylizer`, a checkpoint that safe loading refuses told in one line with what to do"
+    from avatar_anomaly.avatars import make_stylizer
+    from avatar_anomaly.weights import UntrustedPickleError
+    try: return make_stylizer(generator, checkpoint, trust_pickle=trust_pickle, **knobs)
+    except UntrustedPickleError as e:
+        raise CommandError(f"{e.path} holds Python objects that safe loading refuses ({e.why}); "
+                           "rerun with --trust-pickle if you trust the file") from None
+
 @command(exits="0 every image got an avatar; 2 an image could not be stylized (listed on stderr), or trouble",
          fills=dict(generator=lambda: generator_help('names'), checkpoint=lambda: generator_help('checkpoint'),
                     trust_pickle=lambda: generator_help('pickles'), **{k: (lambda k=k: generator_help(k)) for k in ('structure', 'color', 'blend')}))
@@ -286,23 +310,14 @@ def cmd_stylize(input:Path, # image file or folder (searched recursively)
     "Make avatars of images (a file or a folder; mirrors the tree; a rerun resumes)"
     import pandas as pd
     import shutil
-    from avatar_anomaly.avatars import GENERATORS, make_stylizer, generate_avatars, avatar_failures, avatar_table
+    from avatar_anomaly.avatars import generate_avatars, avatar_failures, avatar_table
     from avatar_anomaly.data import OutputError
-    from avatar_anomaly.weights import UntrustedPickleError
-    if generator not in GENERATORS: raise CommandError(f"unknown generator {generator!r} (one of {', '.join(GENERATORS)})")
-    g = GENERATORS[generator]
-    knobs = stylizer_knobs(generator, g.knobs, dict(structure=structure, color=color, blend=blend))
-    if g.checkpoint and checkpoint is None: raise CommandError(f"the {generator} generator needs --checkpoint ({g.checkpoint})")
-    if checkpoint is not None and not g.checkpoint: raise CommandError(f"the {generator} generator takes no --checkpoint")
-    if trust_pickle and not g.pickles: raise CommandError(f"the {generator} generator reads no pickles: --trust-pickle does not apply")
+    knobs = generator_knobs(generator, dict(structure=structure, color=color, blend=blend), checkpoint, trust_pickle)
     check_output(input, output)
     from avatar_anomaly.data import image_files
     files, problems = image_files([input])
     if not files and not problems: raise FileNotFoundError(f"{input}: no images there")
-    try: st = make_stylizer(generator, checkpoint, trust_pickle=trust_pickle, **knobs)
-    except UntrustedPickleError as e:
-        raise CommandError(f"{e.path} holds Python objects that safe loading refuses ({e.why}); "
-                           "rerun with --trust-pickle if you trust the file") from None
+    st = build_stylizer(generator, checkpoint, trust_pickle, knobs)
     table = pd.DataFrame(dict(path=[str(f) for f in files], label='', split='', source='', flag=''))
     new, stopped = not output.exists(), None
     try: av = generate_avatars(table, st, output, seed=seed, root=input if input.is_dir() else input.parent, progress=not quiet)
@@ -452,6 +467,74 @@ def check_streams(real:Path|None, avatar:Path|None, pairs:Path|None, *,
     if report is not None: print(f"report: {report}", file=sys.stderr)
     if plot is not None: print(f"plot: {plot}", file=sys.stderr)
     return 2 if problems or n_err or s['unpaired'] or s['trouble'] else 1 if s['anomalies'] else 0
+
+# %% ../nbs/90_cli.ipynb #025a2ba2
+def audit_text(a # an `Audit`
+              ) -> str:
+    "The audit's figures as text: a paragraph per generator, then the paired comparisons"
+    pct = lambda r: '–' if not r['n'] else f"{100*r['rate']:.1f}% ({100*r['low']:.1f}–{100*r['high']:.1f})"
+    lines = [f"{a.photos}: the {a.detector} detector (anomaly at a score ≥ {a.threshold:.4g}); 95% Wilson intervals"]
+    for g in a.generators:
+        pe = g.per_emotion()
+        lines += [f"{g.name}: {counted(len(g.checked), 'pair')} checked, {len(g.problems())} not checked; emotion kept {pct(g.kept())}; "
+                  f"anomalies {pct(g.anomalies())}",
+                  '  kept per emotion of the photo: ' + ', '.join(f"{e} {100*r.kept:.0f}% of {r.n}" for e, r in pe.iterrows() if r.n)]
+    for r in a.comparisons().itertuples():
+        lines.append(f"{r.a} vs {r.b}, {'emotion kept' if r.measure == 'kept' else 'anomalies'}: {100*r.difference:+.1f} points on {r.n} photos, "
+                     f"exact McNemar p = {r.p:.3g} ({'significant' if r.significant else 'not significant'})")
+    return '\n'.join(lines)
+
+@command(exits="0 the audit is done and every item was checked; 2 trouble: an item not checked (a name in one folder only, an unreadable "
+               "image, a face not found, a photo not stylized: listed on stderr and in the report, after the figures), or a usage error",
+         fills=dict(generator=lambda: generator_help('names'), checkpoint=lambda: generator_help('checkpoint'),
+                    trust_pickle=lambda: generator_help('pickles'), **{k: (lambda k=k: generator_help(k)) for k in ('structure', 'color', 'blend')}))
+def cmd_audit(photos:Path, # folder of photos
+              avatars:list[Path]=None, # avatar folders, one per generator or version, matched to PHOTOS by relative path without suffix
+              /, report:Path=None, # write the self-contained report to FILE.html and its figures to FILE.json beside it
+              generator:str=None, # instead of AVATARS: make the avatars with {} (resumable, in the avatar cache or --out)
+              structure:float=None, # {}: 0..1 (default: the generator card's)
+              color:float=None, # {}: 0..1 (default: the generator card's)
+              blend:float=None, # {}: blend of cartoon and photo, 0..1 (default: the generator card's)
+              checkpoint:Path=None, # {}
+              trust_pickle:bool=False, # {}: load checkpoint files that hold Python objects besides tensors (only files you trust)
+              out:Path=None, # with --generator: the avatar folder (default: in the cache)
+              detector:str=None, # label-compare, siamese-v1 or siamese-v2 (default: the checker card's)
+              model:str=None, # photo reader, and the avatar reader too unless --avatar-model is given (label-compare only)
+              avatar_model:str=None, # avatar reader (label-compare only)
+              threshold:float=None, # anomaly when the score is at least this, in [0, 1] (default: the detector card's)
+              crops:bool=False, # the images are face crops: no detection (see `predict --help`)
+              tta:bool=False, # average with the flipped faces
+              worst:int=12, # worst examples per generator in the report
+              json:bool=False, # print the figures as one JSON object
+              quiet:bool=False, # no progress bars
+             ) -> int:
+    "Audit avatar generators against photos: how often the avatar keeps the emotion, the anomaly rate, per emotion, the worst examples, which generator is better"
+    flags = dict(structure=structure, color=color, blend=blend)
+    if bool(avatars) == (generator is not None): raise CommandError("give AVATARS (folders) or --generator NAME, one of the two")
+    if generator is None and (any(v is not None for v in [*flags.values(), checkpoint, out]) or trust_pickle):
+        raise CommandError("--structure, --color, --blend, --checkpoint, --trust-pickle and --out go with --generator")
+    if report is not None: _writable(report, '--report', ('.html',))
+    if threshold is not None: unit_interval(threshold, '--threshold')
+    if worst < 0: raise CommandError(f"--worst {worst}: a number of examples, 0 or more")
+    for f in [photos, *(avatars or [])]:
+        if not f.is_dir(): raise FileNotFoundError(f"{f}: no such folder")
+    source = dict(avatars={shown(str(f)): f for f in avatars}) if avatars else None
+    if generator is not None:
+        knobs = generator_knobs(generator, flags, checkpoint, trust_pickle)
+        if out is not None: check_output(photos, out)
+        source = dict(generator=build_stylizer(generator, checkpoint, trust_pickle, knobs), out_dir=out)
+    from avatar_anomaly.audit import audit, write_reports
+    checker = load_checker(dict(**given(real_model=model, avatar_model=avatar_model, threshold=threshold), tta=tta,
+                                detect=False if crops else None, detector=detector))
+    a = audit(photos, checker=checker, progress=not quiet, **source)
+    print(dumps(a.to_json(worst)) if json else audit_text(a))
+    problems = a.problems()
+    for r in problems.itertuples(): print(f"{r.generator}: {r.error}", file=sys.stderr)
+    if report is not None:
+        h, j = write_reports(a, report, worst)
+        print(f"report: {h} (figures: {j})", file=sys.stderr)
+    if len(problems): print(f"{counted(len(problems), 'item')} not checked (listed above and in the report)", file=sys.stderr)
+    return 2 if len(problems) else 0
 
 # %% ../nbs/90_cli.ipynb #d8b804b7
 @command(exits="0 written, and within the onnx card's tolerance of PyTorch on sample face crops; 2 trouble (no such model, the onnx extra missing, a larger difference)")

@@ -37,7 +37,7 @@ def argument(p:inspect.Parameter, # a parameter of a command, its annotation eva
     kw = (dict(nargs='+', type=arg_type((typing.get_args(anno) or (str,))[0])) if typing.get_origin(anno) is list or anno is list
           else dict(type=arg_type(anno)))
     if p.kind is p.POSITIONAL_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and d is p.empty):
-        if d is not p.empty: kw |= dict(nargs='?', default=d)
+        if d is not p.empty: kw |= dict(nargs='*' if kw.get('nargs') == '+' else '?', default=d)   # a list may then be empty
         return [p.name], kw | dict(metavar=p.name.upper(), help=help)
     return [flag], kw | dict(dest=p.name, default=None if d is p.empty else d, required=d is p.empty, help=help)
 

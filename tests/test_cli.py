@@ -110,3 +110,20 @@ def test_demo_video_writes_the_pair_for_check_video(tmp_path):
     real, avatar = sorted(videos, key=lambda v: v.name != 'demo_real.mp4')
     assert f"check them: avatar-anomaly check --video {real} {avatar}" in r.stdout.splitlines(), r.stdout
     assert list((tmp_path/'here').iterdir()) == []
+
+def test_audit_with_a_generator(tmp_path):
+    "Issue 27: `audit PHOTOS --generator toon` makes the avatars in the cache, shows progress on stderr, writes the report and its JSON beside it"
+    import shutil
+    from avatar_anomaly.data import read_dataset, usable_rows
+    photos = tmp_path/'photos'; photos.mkdir()
+    for p in usable_rows(read_dataset(require_dataset('fer2013')), ['test']).path[:8]: shutil.copy(p, photos)
+    env = {**os.environ, 'AVATAR_ANOMALY_CACHE': str(tmp_path/'cache')}
+    r = cli('audit', photos, '--generator', 'toon', '--crops', '--report', tmp_path/'audit.html', env=env)
+    assert r.returncode == 0, r.stderr
+    assert 'avatars (toon)' in r.stderr and 'predicting' in r.stderr, r.stderr    # the progress bars
+    assert re.search(r'toon: 8 pairs checked, 0 not checked; emotion kept \d+\.\d% \(\d+\.\d–\d+\.\d\)', r.stdout), r.stdout
+    j = json.loads((tmp_path/'audit.json').read_text())
+    assert j['generators'][0]['kept']['n'] == 8 and (tmp_path/'audit.html').read_text().startswith('<!DOCTYPE html>')
+    assert any((tmp_path/'cache'/'avatars').iterdir())                               # made through the avatar cache
+    r = cli('audit', photos, tmp_path/'nothing', env=env)
+    assert r.returncode == 2 and r.stderr == f"avatar-anomaly audit: error: {tmp_path/'nothing'}: no such folder\n", r.stderr
