@@ -21,7 +21,8 @@ __all__ = ['NOT_EMOTIONS', 'LABELS', 'ACTIONS', 'KEYS', 'EVENT_KEYS', 'EVENTS', 
            'LABEL_APP_ENV', 'key_of', 'file_hash', 'check_annotator', 'make_event', 'parse_event', 'recover_events',
            'append_line', 'replay', 'LabelStore', 'label_items', 'default_store', 'Labeler', 'label_table',
            'labelled_pairs', 'cohen_kappa', 'fleiss_kappa', 'answers_wide', 'per_class_agreement', 'agreement',
-           'consensus', 'disagreements', 'key_catcher', 'progress_text', 'LabelingTool', 'label_tool', 'label_app']
+           'consensus', 'disagreements', 'key_catcher', 'blind_look', 'progress_text', 'LabelingTool', 'label_tool',
+           'label_app']
 
 # %% ../nbs/04_labeling.ipynb #e4786a7f
 NOT_EMOTIONS = ('not_a_face', 'unsure')   # answers that are no emotion: the row is flagged
@@ -460,6 +461,7 @@ function render({ model, el }) {
     root = el.closest('.aa-labeling');
     if (!root) { if (tries++ < 600) requestAnimationFrame(connect); return; }
     root.tabIndex = 0;
+    root.style.outline = 'none';        // the tool itself shows no focus ring
     root.setAttribute('data-lm-suppress-shortcuts', 'true');   // JupyterLab: no notebook shortcuts inside the tool
     root.addEventListener('mousedown', (e) => {
       if (!e.target.closest('button, select, input, textarea')) root.focus({ preventScroll: true });
@@ -475,9 +477,14 @@ function render({ model, el }) {
     e.preventDefault();
     model.send({ key: e.key, item: model.get('item') });
   };
+  const onItem = () => {                // another avatar: the button clicked for the last one lets go of the focus
+    const a = document.activeElement;   // (its focus ring would make it look picked); the tool keeps it, for its keys
+    if (root && a && a !== root && root.contains(a) && a.tagName === 'BUTTON') root.focus({ preventScroll: true });
+  };
   document.addEventListener('keydown', onKey);
+  model.on('change:item', onItem);
   connect();
-  return () => document.removeEventListener('keydown', onKey);
+  return () => { document.removeEventListener('keydown', onKey); model.off('change:item', onItem); };
 }
 export default { render };
 """
@@ -494,6 +501,12 @@ def key_catcher():
         item = traitlets.Unicode('').tag(sync=True)                  # the item shown, sent with each key
         scope = traitlets.Unicode('tool').tag(sync=True)
     return KeyCatcher
+
+def blind_look(blind:bool # the switch's state: the photo hidden
+              ) -> dict:
+    "The blind switch's `description`, `button_style` and `tooltip` in a state: words and colour differ, so the state shows"
+    if blind: return dict(description='blind: photo hidden', button_style='info', tooltip="the person's photo is hidden (against anchoring); click to show it")
+    return dict(description='not blind: photo shown', button_style='', tooltip="the person's photo is shown; click to hide it")
 
 def progress_text(p:dict # `Labeler.progress()`
                  ) -> tuple:
@@ -512,9 +525,10 @@ class LabelingTool:
         box = lambda s: W.Layout(width=f'{s}px', height=f'{s}px', object_fit='contain', border='1px solid #ddd')
         self.avatar, self.photo = W.Image(format='png', layout=box(size)), W.Image(format='png', layout=box(size*2//3))
         self.avatar.add_class('aa-avatar'); self.photo.add_class('aa-photo')
+        self.photo_caption = W.HTML("<i class='aa-photo-caption'>the person's photo</i>", layout=W.Layout(display='none'))
         self.title, self.progress, self.counts, self.status = W.HTML(), W.HTML(), W.HTML(), W.HTML()
         self.bar = W.IntProgress(min=0, max=len(labeler.items), layout=W.Layout(width=f'{size}px'))
-        self.blind = W.ToggleButton(value=blind, description='blind', icon='eye-slash', tooltip='hide the source photo (against anchoring)')
+        self.blind = W.ToggleButton(value=blind, layout=W.Layout(width='auto'), **blind_look(blind))
         self.blind.add_class('aa-blind')
         self.first = W.Dropdown(options=[(f'{q} first', q) for q in QUEUES], value=labeler.first, description='queue')
         self.buttons = {a: self._button(a) for a in ACTIONS}
@@ -522,7 +536,8 @@ class LabelingTool:
         self.keys.on_msg(self._on_msg)
         self.blind.observe(lambda _: self.refresh(), 'value')
         self.first.observe(self._on_first, 'value')
-        self.widget = W.VBox([self.title, W.HBox([self.avatar, self.photo]), W.HBox([self.buttons[a] for a in LABELS[:7]]),
+        self.widget = W.VBox([self.title, W.HBox([self.avatar, W.VBox([self.photo, self.photo_caption])]),
+                              W.HBox([self.buttons[a] for a in LABELS[:7]]),
                               W.HBox([self.buttons[a] for a in (*LABELS[7:], 'skip', 'undo')]), W.HBox([self.bar, self.progress]), self.counts,
                               self.status, W.HBox([self.blind, self.first]), self.keys])
         self.widget.add_class('aa-labeling')
@@ -552,15 +567,16 @@ class LabelingTool:
     def refresh(self):
         "Show the current item, the progress and the last message"
         r, p = self.lab.row, self.lab.progress()
+        with self.blind.hold_sync():   # the switch's words and colour in one message
+            for k, v in blind_look(self.blind.value).items(): setattr(self.blind, k, v)
         self.keys.item = '' if r is None else r.item
         av = None if r is None else png_bytes(r.path)
         ph = None if r is None or not r.photo or self.blind.value else png_bytes(r.photo)
         self.avatar.value, self.photo.value = av or b'', ph or b''
         self.avatar.layout.visibility = 'visible' if av else 'hidden'
-        self.photo.layout.display = None if ph else 'none'
+        self.photo.layout.display = self.photo_caption.layout.display = None if ph else 'none'
         self.title.value = (f"<b>All {p['total']} avatars are labelled</b> (undo takes back the last answer)" if r is None else
-                            f"<b class='aa-item'>avatar {self.lab.number(r.item)} of {p['total']}"
-                            f"{'' if self.blind.value else ': ' + html.escape(r.item)}</b>"   # blind: not even the path (it may name the photo's label)
+                            f"<b class='aa-item'>avatar {self.lab.number(r.item)} of {p['total']}</b>"   # no path: it may name the photo's label
                             + ('' if av else ' — this file cannot be read: answer "not a face" or skip'))
         for a in (*LABELS, 'skip'): self.buttons[a].disabled = r is None
         self.bar.value = p['labelled']

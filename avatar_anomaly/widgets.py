@@ -15,7 +15,7 @@ from .check import AnomalyChecker
 __all__ = ['DEMO_DIR', 'DEMO_PHOTOS', 'DEMO_TOON', 'DEMO_AVATARS', 'SIDES', 'VIDEO_EXTS', 'DEMO_VIDEO', 'CHECK_PICKS', 'UPLOADED',
            'CHECK_APP_ENV', 'demo_images', 'show_check', 'run_demo', 'input_kind', 'save_upload', 'demo_videos',
            'check_examples', 'face_view', 'verdict_spans', 'frame_at', 'check_inputs', 'emotions_html', 'result_html',
-           'CheckTool', 'check_app', 'app_notebook']
+           'checking_text', 'CheckTool', 'check_app', 'app_notebook']
 
 # %% ../nbs/10_widgets.ipynb #41a02675
 DEMO_DIR = Path(str(files('avatar_anomaly')))/'demo'   # the demo photos and their licence (LICENSE.md)
@@ -163,15 +163,18 @@ def _check_images(real, avatar, checker:AnomalyChecker, names:tuple, face_side:i
                 faces=[(f"{s}: {n}", face_view(x, b, face_side)) for s, n, x, b in zip(SIDES, names, (real, avatar), (r.real_box, r.avatar_box))],
                 emotions=[(s, p) for s, p in zip(SIDES, (r.real_probs, r.avatar_probs)) if p], score=r.score, threshold=checker.threshold)
 
-def _check_videos(real, avatar, checker:AnomalyChecker, names:tuple, face_side:int, max_seconds:float) -> dict:
+def _check_videos(real, avatar, checker:AnomalyChecker, names:tuple, face_side:int, max_seconds:float, on_progress=None) -> dict:
     "`check_inputs` of two videos: refused when longer than `max_seconds`, else checked pair by pair"
-    for p, n in zip((real, avatar), names):
-        d = probe_video(p)['duration']
+    info = [probe_video(p) for p in (real, avatar)]
+    for p, d in zip((real, avatar), (i['duration'] for i in info)):
         if d is None or d > max_seconds:
             raise VideoError(f"{p}: {'no duration in the file' if d is None else f'{d:.1f} s long'}; the app checks videos of up to "
                              f"{max_seconds:g} s (`avatar-anomaly check --video REAL AVATAR` takes any length)")
     results = []
-    live = check_live(video_frames(real), video_frames(avatar), checker, on_result=results.append)
+    def keep(r):
+        results.append(r)
+        if on_progress: on_progress(len(results), info[0]['frames'])   # a pair per real frame
+    live = check_live(video_frames(real), video_frames(avatar), checker, on_result=keep)
     if not results: raise VideoError(f"{real}: no frame of it has a frame of {avatar} near it in time")
     summary, tl = live.summary(), live.timeline()
     spans = summary['anomalies']
@@ -192,7 +195,8 @@ def check_inputs(real, # the real face: a PIL image or uint8 array, or an image 
                  checker:AnomalyChecker, # the detector
                  names:tuple|None=None, # what to call them in messages (default: the file names, or 'real' and 'avatar')
                  max_seconds:float=60., # longer videos are refused (the `check --video` command takes any length)
-                 face_side:int=240 # the longer side of the face views
+                 face_side:int=240, # the longer side of the face views
+                 on_progress=None # for videos: called with `(pairs checked, pairs in all)` after each frame pair (in all: None when the file does not say)
                 ) -> dict:
     "What the check tool shows: `kind` ('image', 'video' or 'error'), `verdict`, `message`, `notes`, `faces`, `emotions`, and for videos the summary `text`, `over_time` and the `timeline` PNG; bad input gives kind 'error' and a message naming the file"
     names = tuple(names or (Path(x).name if isinstance(x, (str, Path)) else s for s, x in zip(SIDES, (real, avatar))))
@@ -202,7 +206,7 @@ def check_inputs(real, # the real face: a PIL image or uint8 array, or an image 
         if kinds[0] != kinds[1]: raise ImageError(f"{names[0]} is {'an' if kinds[0] == 'image' else 'a'} {kinds[0]} and {names[1]} "
                                                   f"{'an' if kinds[1] == 'image' else 'a'} {kinds[1]}: give two images or two videos")
         return (_check_images(real, avatar, checker, names, face_side) if kinds[0] == 'image' else
-                _check_videos(real, avatar, checker, names, face_side, max_seconds))
+                _check_videos(real, avatar, checker, names, face_side, max_seconds, on_progress))
     except ImageError as e:   # unreadable files (VideoError too): the message names the file as the user knows it
         msg = str(e)
         for p, n in sorted(paths.items(), key=lambda kv: -len(kv[0])): msg = msg.replace(p, n)
@@ -238,6 +242,15 @@ def result_html(out:dict # `check_inputs`' result
 # %% ../nbs/10_widgets.ipynb #ab12cd19
 CHECK_PICKS = ('her smiling photo', DEMO_AVATARS[0])   # what the tool shows picked at first
 UPLOADED = 'uploaded: '   # an uploaded file's name in its side's list
+_CHECK_CSS = """<style>
+  .aa-check .aa-pick select { flex: 0 0 auto; min-width: 360px; padding-right: 28px; }   /* as wide as the longest name, the arrow clear of it */
+</style>"""
+
+def checking_text(done:int, # frame pairs checked
+                  total:int|None=None # in all (None: not known)
+                 ) -> str:
+    "What the tool says while a video pair is checked"
+    return f"checking… {done} of {total} frame pairs" if total and done <= total else f"checking… {done} frame pairs"
 
 class CheckTool:
     "Check a pair in the browser: the real face and the avatar, each an example or an uploaded image or short video; a thin view over `check_inputs`"
@@ -250,15 +263,15 @@ class CheckTool:
         self.folder = Path(tempfile.mkdtemp(prefix='avatar_anomaly_uploads_'))   # uploads are written here: videos are read from files
         weakref.finalize(self, shutil.rmtree, self.folder, True)
         names = list(self.examples)
-        self.pick = {s: W.Dropdown(options=names, value=p if p in names else names[0], description=s, layout=W.Layout(width='460px'))
+        self.pick = {s: W.Dropdown(options=names, value=p if p in names else names[0], description=s, layout=W.Layout(width='auto'))
                      for s, p in zip(SIDES, CHECK_PICKS)}
         self.upload = {s: W.FileUpload(accept=','.join(('image/*', 'video/*') + IMAGE_EXTS + VIDEO_EXTS), multiple=False,
-                                       description=f'upload {s}', layout=W.Layout(width='160px')) for s in SIDES}
+                                       description=f'upload {s}', icon='', layout=W.Layout(width='160px')) for s in SIDES}
         self.uploaded = {}   # side → (name, path) of its last upload
         for s in SIDES:
-            self.pick[s].add_class(f'aa-pick-{s}'); self.upload[s].add_class(f'aa-upload-{s}')
+            self.pick[s].add_class('aa-pick'); self.pick[s].add_class(f'aa-pick-{s}'); self.upload[s].add_class(f'aa-upload-{s}')
             self.upload[s].observe(functools.partial(self._on_upload, s), 'value')
-        self.button = W.Button(description='Check', button_style='primary', icon='check')
+        self.button = W.Button(description='Check', button_style='primary')
         self.button.add_class('aa-check-button')
         self.button.on_click(lambda _: self.check())
         self.status = W.HTML()
@@ -270,7 +283,8 @@ class CheckTool:
         self.timeline = W.Image(format='png', layout=W.Layout(max_width='720px', display='none'))
         self.timeline.add_class('aa-timeline')
         self.widget = W.VBox([*(W.HBox([self.pick[s], self.upload[s]]) for s in SIDES), W.HBox([self.button, self.status]),
-                              W.HBox([W.VBox([f, c]) for c, f in zip(self.captions, self.faces)]), self.result, self.timeline])
+                              W.HBox([W.VBox([f, c]) for c, f in zip(self.captions, self.faces)]), self.result, self.timeline,
+                              W.HTML(_CHECK_CSS)])
         self.widget.add_class('aa-check')
 
     def _on_upload(self, side:str, change):
@@ -288,26 +302,34 @@ class CheckTool:
         if side in self.uploaded and name == self.uploaded[side][0]: return name.removeprefix(UPLOADED), self.uploaded[side][1]
         return name, self.examples[name]
 
+    def say(self, text:str):
+        "Show `text` beside the button"
+        self.status.value = f"<span class='aa-status'>{html.escape(text)}</span>"
+
     def check(self) -> dict:
-        "Check the pair picked and show the result"
+        "Check the pair picked and show the result; the last result is cleared at once, and a video pair's progress shown as it goes"
         (rn, real), (an, avatar) = (self.source(s) for s in SIDES)
-        self.status.value, self.button.disabled = '<i>checking…</i>', True
-        t0 = time.perf_counter()
-        try: out = check_inputs(real, avatar, self.checker, (rn, an), self.max_seconds, self.face_side)
+        self.show(None); self.say('checking…'); self.button.disabled = True
+        t0 = last = time.perf_counter()
+        def progress(done, total):
+            nonlocal last
+            if time.perf_counter() - last >= 0.2 or done == total: self.say(checking_text(done, total)); last = time.perf_counter()
+        try: out = check_inputs(real, avatar, self.checker, (rn, an), self.max_seconds, self.face_side, on_progress=progress)
         finally: self.button.disabled = False
         self.show(out)
-        self.status.value = f"<span class='aa-status'>checked in {time.perf_counter() - t0:.1f} s</span>"
+        self.say(f"checked in {time.perf_counter() - t0:.1f} s")
         return out
 
-    def show(self, out:dict):
-        "Show a `check_inputs` result"
+    def show(self, out:dict|None):
+        "Show a `check_inputs` result (None: nothing, as while a check runs)"
+        faces, timeline = (out['faces'], out.get('timeline')) if out else ([], None)
         for i, (c, f) in enumerate(zip(self.captions, self.faces)):
-            cap, im = out['faces'][i] if i < len(out['faces']) else ('', None)
+            cap, im = faces[i] if i < len(faces) else ('', None)
             c.value, f.value = html.escape(cap), image_png(im) if im is not None else b''
             f.layout.display = None if im is not None else 'none'
-        self.result.value = result_html(out)
-        self.timeline.value = out.get('timeline') or b''
-        self.timeline.layout.display = None if out.get('timeline') else 'none'
+        self.result.value = result_html(out) if out else ''
+        self.timeline.value = timeline or b''
+        self.timeline.layout.display = None if timeline else 'none'
 
     def _ipython_display_(self):
         from IPython.display import display

@@ -63,7 +63,8 @@ def cli_server(*argv, # an `avatar-anomaly` command that serves an app (`label .
 @contextmanager
 def browser_page(url:str, # the page to open
                  width:int=900, height:int=800, # the viewport
-                 wait_ms:int=120_000): # how long the first load may take (a kernel that imports torch)
+                 wait_ms:int=120_000, # how long the first load may take (a kernel that imports torch)
+                 before=None): # called with the page before it opens `url` (e.g. to listen to its requests)
     "Within: `(page, errors)`, a Chromium page (Playwright) at `url` and the page errors it reported"
     from playwright.sync_api import sync_playwright
     errors = []
@@ -72,6 +73,7 @@ def browser_page(url:str, # the page to open
         try:
             page = browser.new_page(viewport=dict(width=width, height=height))
             page.on('pageerror', lambda e: errors.append(str(e)))
+            if before: before(page)
             page.goto(url, timeout=wait_ms)
             yield page, errors
         finally: browser.close()
