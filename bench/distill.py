@@ -49,7 +49,8 @@ def main(argv=None):
     for name in a.configs:
         if any(r['config'] == name for r in rows): continue
         stem = a.out/name.replace(' ', '_').replace(',', '').replace('.', '')
-        train_reader.main(['--epochs', str(a.epochs), '--fraction', str(a.fraction), '--out', str(stem), *CONFIGS[name]])
+        if not stem.with_name(stem.name + '.safetensors').exists():   # trained before the scoring stopped: score it
+            train_reader.main(['--epochs', str(a.epochs), '--fraction', str(a.fraction), '--out', str(stem), *CONFIGS[name]])
         rows.append(dict(config=name, options=' '.join(CONFIGS[name]), minutes=read_card(stem)['training']['minutes'], **score_run(stem)))
         with open(done, 'a') as f: f.write(json.dumps(rows[-1]) + '\n')
         print(json.dumps(rows[-1]), flush=True)
