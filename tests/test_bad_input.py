@@ -140,10 +140,10 @@ def test_stylize_goes_past_bad_files_and_resumes_from_any_spelling(capsys, pics,
     (tmp_path/'in').mkdir()
     for n in ('good.jpg', 'bomb.png', 'empty.jpg'): shutil.copy(pics/n, tmp_path/'in'/n)
     status, out, err = run(capsys, 'stylize', tmp_path/'in', tmp_path/'out', '--quiet')
-    assert status == 2 and '1 avatars' in out and '2 failed' in out and 'bomb.png: too large to decode safely' in err
+    assert status == 2 and '1 avatar in' in out and '2 failed' in out and 'bomb.png: too large to decode safely' in err
     monkeypatch.chdir(tmp_path)
     status, out, _ = run(capsys, 'stylize', 'in', 'out', '--quiet')   # relative spelling, another working directory
-    assert status == 2 and '1 avatars' in out
+    assert status == 2 and '1 avatar in' in out
     assert len((tmp_path/'out'/'manifest.csv').read_text().splitlines()) == 2   # header + one row: nothing made twice
 
 def test_stylize_nothing_made_leaves_no_folder(capsys, pics, tmp_path):
@@ -227,7 +227,7 @@ def test_stylize_on_a_full_disk(capsys, pics, tmp_path, monkeypatch):
     def full(self, *a, **kw): raise OSError(errno.ENOSPC, 'No space left on device')
     monkeypatch.setattr(Image.Image, 'save', full)
     status, out, err = run(capsys, 'stylize', tmp_path/'in', tmp_path/'out', '--quiet')
-    assert status == 2 and '1 avatars in' in out and 'stopped: 1 not made' in out and 'Traceback' not in err, (out, err)
+    assert status == 2 and '1 avatar in' in out and 'stopped: 1 not made' in out and 'Traceback' not in err, (out, err)
     assert f"stylize: error: {tmp_path/'out'/'b.png'}: cannot write: no space left on the device" in err, err
 
 def test_export_on_a_read_only_disk(capsys, tmp_path, monkeypatch):
