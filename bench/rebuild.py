@@ -29,7 +29,7 @@ STAGES = [
     Stage('teacher', ['python bench/teacher.py --write-card'], ['bench/teacher.py'], [f'{C}/teacher.json']),   # readings cached for training
     Stage('soft_target_ablation', ['python bench/distill.py --epochs 2 --fraction 0.25 --out ../runs/ablation --write-card'],
           ['bench/distill.py', 'bench/train_reader.py', f'{M}/fer2013_dan_fernet_s.safetensors'], [f'{C}/soft_targets.json']),
-    Stage('photo_reader', ['python bench/train_reader.py --teacher 0.5 --temperature 2 --ratings 0.5 --out avatar_anomaly/models/photos_dan_fernet_s'],
+    Stage('photo_reader', ['python bench/train_reader.py --out avatar_anomaly/models/photos_dan_fernet_s'],   # the soft_targets card's choice
           ['bench/train_reader.py', f'{C}/teacher.json', f'{M}/fer2013_dan_fernet_s.safetensors'], [f'{M}/photos_dan_fernet_s.safetensors']),
     Stage('photo_reader_figures', ['python bench/readers.py --models photos_dan_fernet_s fer2013_dan_fernet_s --write-card',
                                    'python bench/fer2013.py --split test --model photos_dan_fernet_s --write-card'],
