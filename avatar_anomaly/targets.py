@@ -73,6 +73,7 @@ class Teacher:
         face, found = self.align(load_image(path))
         return self.logits(face), found
 
+# %% ../nbs/02c_targets.ipynb #5bc67465
 def softmax(z:np.ndarray, # logits, classes on the last axis
             temperature:float=1.) -> np.ndarray:
     "Probabilities of logits at a temperature"
