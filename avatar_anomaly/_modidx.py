@@ -674,6 +674,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                      'avatar_anomaly/kernels.py'),
                                         'avatar_anomaly.kernels.AppKernelManager.start_kernel': ( 'kernels.html#appkernelmanager.start_kernel',
                                                                                                   'avatar_anomaly/kernels.py'),
+                                        'avatar_anomaly.kernels.AppKernelManager.waiting_for_page': ( 'kernels.html#appkernelmanager.waiting_for_page',
+                                                                                                      'avatar_anomaly/kernels.py'),
                                         'avatar_anomaly.kernels.AppKernelManager.warm': ( 'kernels.html#appkernelmanager.warm',
                                                                                           'avatar_anomaly/kernels.py'),
                                         'avatar_anomaly.kernels.busy_message': ('kernels.html#busy_message', 'avatar_anomaly/kernels.py'),

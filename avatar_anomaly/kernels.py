@@ -43,7 +43,7 @@ class AppKernelManager(AsyncMappingKernelManager):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.spare, self.closing, self._lock, self.warming = None, False, asyncio.Lock(), set()
+        self.spare, self.closing, self._lock, self.warming, self.taken = None, False, asyncio.Lock(), set(), {}
         IOLoop.current().add_callback(self.fill)
 
     async def fill(self):
@@ -73,20 +73,28 @@ class AppKernelManager(AsyncMappingKernelManager):
         async with self._lock:
             if self.spare is not None and kwargs.get('kernel_name', self.default_kernel_name) == self.default_kernel_name:
                 kernel_id, self.spare = self.spare, None
-                self.get_kernel(kernel_id).last_activity = datetime.now(timezone.utc)   # idle since its warm-up, but not to be culled now
                 self.log.info("a page takes the spare kernel %s", kernel_id)
             elif len(self) >= self.max_kernels: raise HTTPError(503, busy_message(self.max_kernels), reason='Too many pages open')
             else: kernel_id = await super().start_kernel(**kwargs)
+            self.taken[kernel_id] = self.get_kernel(kernel_id).last_activity = datetime.now(timezone.utc)
         IOLoop.current().add_callback(self.fill)
         return kernel_id
 
+    def waiting_for_page(self, kernel_id:str) -> bool:
+        "Whether a page took `kernel_id` and has not run anything in it yet (a kernel still starting, or no message since it was taken)"
+        kernel = self.get_kernel(kernel_id)
+        if kernel.execution_state == 'dead' or kernel_id not in self.taken: return False
+        if kernel.execution_state != 'starting' and kernel.last_activity > self.taken[kernel_id]: del self.taken[kernel_id]
+        return kernel_id in self.taken
+
     async def cull_kernel_if_idle(self, kernel_id:str):
-        "Cull as Jupyter does, except the spare"
-        if kernel_id != self.spare: return await super().cull_kernel_if_idle(kernel_id)
+        "Cull as Jupyter does, except the spare and a page's kernel that its page has not used yet (under load that takes seconds)"
+        if kernel_id != self.spare and not self.waiting_for_page(kernel_id): return await super().cull_kernel_if_idle(kernel_id)
 
     async def shutdown_kernel(self, kernel_id:str, *args, **kwargs):
         "Shut a kernel down; then start a spare if there is none (a page's kernel was given back)"
         if kernel_id == self.spare: self.spare = None
+        self.taken.pop(kernel_id, None)
         await super().shutdown_kernel(kernel_id, *args, **kwargs)
         if not self.closing: IOLoop.current().add_callback(self.fill)
 

@@ -18,8 +18,8 @@ USABLE = {'check': '.aa-check-button', 'label': '.aa-progress'}   # shown once t
 def tree_memory(pid:int) -> tuple[int, float]:
     "Kernels under the command `pid`, and the resident memory (GB) of the command and all its children"
     procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-    rss = sum(p.memory_info().rss for p in procs if p.is_running())
-    return sum('ipykernel' in ' '.join(p.cmdline()) for p in procs[1:]), round(rss/2**30, 2)
+    live = [p for p in procs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]   # a kernel shut down but not yet reaped is a zombie
+    return sum('ipykernel' in ' '.join(p.cmdline()) for p in live[1:]), round(sum(p.memory_info().rss for p in live)/2**30, 2)
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
