@@ -4,7 +4,7 @@
 
 # %% ../nbs/08c_audit.ipynb #910711d8
 from __future__ import annotations
-import base64, html, json, math, os, sys, zlib
+import base64, html, json, math, os, pickle, sys, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import NormalDist
@@ -18,9 +18,9 @@ from .avatars import Stylizer, make_stylizer, generate_avatars, avatar_dir, avat
 from .check import AnomalyChecker, match_folders
 
 # %% auto #0
-__all__ = ['Z95', 'ITEM_COLUMNS', 'REPORT_CSS', 'wilson', 'rate', 'mcnemar', 'GeneratorAudit', 'audit_items', 'folder_items',
-           'photo_table', 'generated_items', 'Audit', 'data_uri', 'report_html', 'write_reports', 'audit',
-           'preservation_table']
+__all__ = ['Z95', 'ITEM_COLUMNS', 'REPORT_CSS', 'wilson', 'rate', 'mcnemar', 'GeneratorAudit', 'local_reading', 'audit_items',
+           'folder_items', 'photo_table', 'generated_items', 'Audit', 'data_uri', 'report_html', 'write_reports',
+           'audit', 'RayReading', 'preservation_table']
 
 # %% ../nbs/08c_audit.ipynb #79534151
 Z95 = NormalDist().inv_cdf(0.975)   # the normal quantile of a two-sided 95% interval
@@ -113,19 +113,26 @@ class GeneratorAudit:
 # %% ../nbs/08c_audit.ipynb #14b74298
 def _item(key, photo, avatar, label, error) -> dict: return dict(key=key, photo=photo or None, avatar=avatar or None, label=label, error=error)
 
+def local_reading(reader, # an `EmotionPredictor` (anything with `predict_files`)
+                  files:list, # image files
+                  progress:bool=True) -> list: # progress bar on stderr
+    "A `Reading` per file, read in this process: the engine `audit` uses unless told otherwise"
+    return reader.predict_files(files, progress)
+
 def audit_items(sets:dict, # {generator: [item dicts: `key`, `photo`, `avatar`, `label`, `error` (None: check it)]}
                 checker:AnomalyChecker, # readers and detector
                 settings:dict|None=None, # {generator: its settings}
-                progress:bool=True): # progress bars on stderr
+                progress:bool=True, # progress bars on stderr
+                engine=local_reading): # reads files: `(reader, files, progress) -> readings` (`local_reading`, `RayReading`)
     "A `GeneratorAudit` per set; every photo read once (whatever the number of generators), every avatar once, the pairs scored by the checker"
     ok = [i for items in sets.values() for i in items if i['error'] is None]
     photos, avatars = sorted({i['photo'] for i in ok}), sorted({i['avatar'] for i in ok})
     if checker.avatar is checker.real:
         files = sorted(set(photos) | set(avatars))
-        real = avatar = dict(zip(files, checker.real.predict_files(files, progress)))
+        real = avatar = dict(zip(files, engine(checker.real, files, progress)))
     else:
-        real = dict(zip(photos, checker.real.predict_files(photos, progress)))
-        avatar = dict(zip(avatars, checker.avatar.predict_files(avatars, progress)))
+        real = dict(zip(photos, engine(checker.real, photos, progress)))
+        avatar = dict(zip(avatars, engine(checker.avatar, avatars, progress)))
     out = []
     for name, items in sets.items():
         todo = [i for i in items if i['error'] is None]
@@ -350,6 +357,7 @@ def audit(photos, # folder of photos, or a reader's table (`path`, `label`: labe
           out_dir=None, # with `generator`: where the avatars go (default: the cache; resumable)
           seed:int=0, # with `generator`: run seed
           progress:bool=True, # progress bars on stderr
+          engine=local_reading, # reads the images: `local_reading`, or `RayReading(workers, address)`
           **knobs): # the generator's knobs (see `GENERATORS`)
     "Audit avatar generators against photos: emotion kept and anomaly rate with intervals, per emotion, confusion, worst examples, comparisons; no item dropped"
     if (avatars is None) == (generator is None): raise InputError("give avatar folders or a generator, one of the two")
@@ -367,9 +375,46 @@ def audit(photos, # folder of photos, or a reader's table (`path`, `label`: labe
         settings = {n: st.settings for n, st in sts.items()}
     for i in (i for items in sets.values() for i in items): i['label'] = i['label'] or (labels or {}).get(i['key'], '')
     checker = checker or AnomalyChecker(detect=False if crops else None)
-    gens = audit_items(sets, checker, settings, progress)
+    gens = audit_items(sets, checker, settings, progress, engine)
     return Audit(gens, checker.detector.name, float(checker.threshold), (checker.real.name, checker.avatar.name),
                  f"{len(photos)} photos" if isinstance(photos, pd.DataFrame) else str(photos))
+
+# %% ../nbs/08c_audit.ipynb #207bf7d1
+class _BatchReader:
+    "A Ray actor: its copy of a reader reads the files of each batch it is given, one thread (the actor has one CPU)"
+    def __init__(self, reader):
+        import torch
+        torch.set_num_threads(1); self.reader = reader
+    def __call__(self, batch:pd.DataFrame) -> pd.DataFrame:
+        return batch.assign(reading=[pickle.dumps(r) for r in self.reader.predict_files(batch.path.tolist(), progress=False)])
+
+class RayReading:
+    "An `audit_items` engine: the files read as Ray Data batch inference by `workers` actors, each with a copy of the reader"
+    def __init__(self, workers:int=2, # actors, one CPU each
+                 address:str|None=None, # an existing Ray cluster ('auto', 'ray://host:10001'); None: a local Ray with `workers` CPUs
+                 batch_size:int=64): # files per batch
+        if workers < 1 or batch_size < 1: raise InputError(f"Ray needs at least one worker and one file per batch, not {workers} and {batch_size}")
+        self.workers, self.address, self.batch_size = workers, address, batch_size
+
+    def start(self):
+        "Start (or join) Ray unless this process already has"
+        try: import ray, ray.data
+        except ImportError: raise InputError("the Ray engine needs Ray: pip install 'avatar_anomaly[scale]'") from None
+        if not ray.is_initialized():
+            ray.init(address=self.address, num_cpus=None if self.address else self.workers, include_dashboard=False,
+                     log_to_driver=False, configure_logging=False)
+        return ray
+
+    def __call__(self, reader, files:list, progress:bool=True) -> list:
+        "A `Reading` per file, in order"
+        if not files: return []
+        ray = self.start()
+        ray.data.DataContext.get_current().enable_progress_bars = progress
+        ds = ray.data.from_items([dict(order=i, path=str(f)) for i, f in enumerate(files)],
+                                 override_num_blocks=math.ceil(len(files)/self.batch_size))   # a block per batch: every actor gets work
+        read = ds.map_batches(_BatchReader, fn_constructor_args=(reader,), batch_size=self.batch_size, batch_format='pandas',
+                              concurrency=self.workers, num_cpus=1).to_pandas().sort_values('order')
+        return [pickle.loads(b) for b in read.reading]
 
 # %% ../nbs/08c_audit.ipynb #0e216854
 def preservation_table(table:pd.DataFrame, # labelled photos (a reader's table)

@@ -15,8 +15,9 @@ from .weights import find_weights
 from .dls import TEACHER_COLUMNS, RATING_COLUMNS
 
 # %% auto #0
-__all__ = ['TEACHER_FILE', 'TEACHER_DETECTOR', 'TEACHER_CLASSES', 'ALIGN_TEMPLATE', 'RATING_NAMES', 'file_sha256', 'Teacher',
-           'softmax', 'teacher_readings', 'read_ratings', 'photo_paths', 'with_ratings', 'with_teacher']
+__all__ = ['TEACHER_FILE', 'TEACHER_DETECTOR', 'TEACHER_CLASSES', 'ALIGN_TEMPLATE', 'RATING_NAMES', 'TEACHER_RULES',
+           'file_sha256', 'Teacher', 'softmax', 'teacher_readings', 'read_ratings', 'photo_paths', 'with_ratings',
+           'with_teacher', 'teach_only']
 
 # %% ../nbs/02c_targets.ipynb #b2dccb63
 TEACHER_FILE = 'facial_expression_recognition_mobilefacenet_2022july_int8.onnx'   # the OpenCV Zoo FER model (Apache-2.0)
@@ -151,3 +152,15 @@ def with_teacher(table:pd.DataFrame, # any table with `path` (and, after `crop_t
     "`(table with TEACHER_COLUMNS and teacher_face, report of unreadable files)`"
     read, report = teacher_readings(list(photo_paths(table)), teacher, progress)
     return table.drop(columns=[*TEACHER_COLUMNS, 'teacher_face'], errors='ignore').assign(**{c: read[c].to_numpy() for c in read}), report
+
+# %% ../nbs/02c_targets.ipynb #12bcc75d
+TEACHER_RULES = ('all', 'photos', 'agree')
+
+def teach_only(table:pd.DataFrame, # a table from `with_teacher`
+               where:str='all'): # one of `TEACHER_RULES`
+    "`table` with the teacher's logits (NaN: no teacher) kept only on the rows `where` names"
+    if where not in TEACHER_RULES: raise InputError(f"where the teacher teaches must be one of {TEACHER_RULES}, not {where!r}")
+    keep = np.ones(len(table), bool)
+    if where == 'photos': keep = table.source_path.notna().to_numpy() if 'source_path' in table else ~keep
+    if where == 'agree': keep = np.array(EMOTIONS)[np.nan_to_num(table[TEACHER_COLUMNS].to_numpy()).argmax(1)] == table.label.to_numpy()
+    return table.assign(**{c: table[c].where(keep) for c in TEACHER_COLUMNS})

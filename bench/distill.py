@@ -22,6 +22,8 @@ CONFIGS = {   # name: soft-target options of `train_reader.py`
     'teacher 1': ['--teacher', '1'],
     'teacher 0.5, ratings 0.5': ['--teacher', '0.5', '--ratings', '0.5'],
     'teacher 0.5, ratings 0.5, votes 0.5': ['--teacher', '0.5', '--ratings', '0.5', '--votes', '0.5'],
+    'teacher 0.5 on photos': ['--teacher', '0.5', '--teacher-on', 'photos'],
+    'teacher 0.5 where it agrees': ['--teacher', '0.5', '--teacher-on', 'agree'],
 }
 SETS = [('fer2013', 'valid', True), ('taiwan_faces', 'valid', False), ('taiwan_faces', 'test', False), ('london_faces', 'test', False)]
 

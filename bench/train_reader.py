@@ -15,7 +15,7 @@ import pandas as pd
 from avatar_anomaly.weights import command_line
 from avatar_anomaly.data import dataset_path, read_dataset, usable_rows, as_pil
 from avatar_anomaly.faces import crop_table, cropper_for, calibrate_framing
-from avatar_anomaly.targets import Teacher, with_teacher, with_ratings
+from avatar_anomaly.targets import TEACHER_RULES, Teacher, teach_only, with_teacher, with_ratings
 from avatar_anomaly.train import train_dan
 
 _CROP_RULES = {}   # measured once per process (an ablation trains several readers)
@@ -42,6 +42,7 @@ def target_args(ap:argparse.ArgumentParser):
     ap.add_argument('--ratings', type=float, default=0., help="the observer ratings' share of a taiwan_faces photo's people-target")
     ap.add_argument('--teacher', type=float, default=0., help="the RAF-DB teacher's share of the loss (T²·KL at --temperature)")
     ap.add_argument('--temperature', type=float, default=2.)
+    ap.add_argument('--teacher-on', choices=TEACHER_RULES, default='all', help="the rows the teacher teaches (see `teach_only`)")
 
 def soft_targets(a, table:pd.DataFrame, ratings_folder:Path) -> tuple:
     "`(table with the columns the targets need, targets dict or None, teacher card or None)` from `target_args`' options"
@@ -50,6 +51,7 @@ def soft_targets(a, table:pd.DataFrame, ratings_folder:Path) -> tuple:
     teacher = Teacher() if a.teacher else None
     if teacher:
         table, report = with_teacher(table, teacher, progress=False)
+        table = teach_only(table, a.teacher_on)
         if len(report): print(f"the teacher could not read {len(report)} files: {report.item.tolist()[:5]}", flush=True)
     return table, dict(votes=a.votes, ratings=a.ratings, teacher=a.teacher, temperature=a.temperature), teacher and teacher.card
 
