@@ -15,7 +15,7 @@ from .check import AnomalyChecker
 __all__ = ['DEMO_DIR', 'DEMO_PHOTOS', 'DEMO_TOON', 'DEMO_AVATARS', 'SIDES', 'VIDEO_EXTS', 'DEMO_VIDEO', 'CHECK_PICKS', 'UPLOADED',
            'CHECK_APP_ENV', 'demo_images', 'show_check', 'run_demo', 'input_kind', 'save_upload', 'demo_videos',
            'check_examples', 'face_view', 'verdict_spans', 'frame_at', 'check_inputs', 'emotions_html', 'result_html',
-           'checking_text', 'CheckTool', 'check_app', 'app_notebook']
+           'checking_text', 'CheckTool', 'AuditTool', 'check_app', 'app_notebook']
 
 # %% ../nbs/10_widgets.ipynb #41a02675
 DEMO_DIR = Path(str(files('avatar_anomaly')))/'demo'   # the demo photos and their licence (LICENSE.md)
@@ -60,7 +60,7 @@ import ipywidgets as W
 import numpy as np
 from PIL import ImageDraw
 from . import __version__
-from .data import IMAGE_EXTS, ImageError, as_pil, cache_dir, write_atomic, image_png
+from .data import IMAGE_EXTS, AvatarAnomalyError, ImageError, as_pil, cache_dir, write_atomic, image_png
 from .live import anomaly_spans, check_live, live_text, plot_timeline
 from .video import VideoError, face_frames, probe_video, video_frames, write_video
 
@@ -330,6 +330,48 @@ class CheckTool:
         self.result.value = result_html(out) if out else ''
         self.timeline.value = timeline or b''
         self.timeline.layout.display = None if timeline else 'none'
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+# %% ../nbs/10_widgets.ipynb #7d5d3b7a
+class AuditTool:
+    "Audit avatar generators in the browser: a folder of photos against avatar folders, the report shown in place; a thin view over `audit`"
+    def __init__(self, checker:AnomalyChecker|None=None, # readers and detector (default: `AnomalyChecker()`, made at the first audit)
+                 photos='', # the photos' folder shown at first
+                 avatars:list=(), # the avatar folders shown at first
+                 worst:int=12): # worst examples per generator in the report
+        self.checker, self.worst = checker, worst
+        self.photos = W.Text(value=str(photos), description='photos', placeholder='folder of photos', layout=W.Layout(width='640px'))
+        self.avatars = W.Textarea(value='\n'.join(map(str, avatars)), description='avatars', placeholder='avatar folders, one per line',
+                                  layout=W.Layout(width='640px'))
+        self.button = W.Button(description='Audit', button_style='primary')
+        self.button.on_click(lambda _: self.run())
+        self.status, self.report = W.HTML(), W.HTML()
+        self.widget = W.VBox([self.photos, self.avatars, W.HBox([self.button, self.status]), self.report])
+        self.widget.add_class('aa-audit')
+
+    def folders(self) -> tuple:
+        "`(photos folder, {shown name: avatar folder})` as typed"
+        avatars = [Path(l.strip()) for l in self.avatars.value.splitlines() if l.strip()]
+        return Path(self.photos.value.strip()), {f.name if [a.name for a in avatars].count(f.name) == 1 else str(f): f for f in avatars}
+
+    def run(self):
+        "Audit the folders and show the report; an input error is shown instead (the audit, or None)"
+        from avatar_anomaly.audit import audit, report_html
+        self.status.value, self.report.value, t0 = 'auditing…', '', time.perf_counter()
+        try:
+            photos, avatars = self.folders()
+            self.checker = self.checker or AnomalyChecker()
+            a = audit(photos, avatars, checker=self.checker, progress=False)
+        except AvatarAnomalyError as e:
+            self.status.value = f"<span class='aa-error'>{html.escape(str(e))}</span>"; return None
+        checked, problems = sum(len(g.checked) for g in a.generators), len(a.problems())
+        self.status.value = f"{checked} pairs checked, {problems} not checked, in {time.perf_counter() - t0:.1f} s"
+        self.report.value = (f"<iframe class='aa-audit-report' srcdoc=\"{html.escape(report_html(a, self.worst), quote=True)}\" "
+                             f"style='width:100%;height:900px;border:1px solid #ddd'></iframe>")
+        return a
 
     def _ipython_display_(self):
         from IPython.display import display
