@@ -368,7 +368,7 @@ class AuditTool:
         except AvatarAnomalyError as e:
             self.status.value = f"<span class='aa-error'>{html.escape(str(e))}</span>"; return None
         checked, problems = sum(len(g.checked) for g in a.generators), len(a.problems())
-        self.status.value = f"{checked} pairs checked, {problems} not checked, in {time.perf_counter() - t0:.1f} s"
+        self.status.value = f"{checked} pair{'s'*(checked != 1)} checked, {problems} not checked, in {time.perf_counter() - t0:.1f} s"
         self.report.value = (f"<iframe class='aa-audit-report' srcdoc=\"{html.escape(report_html(a, self.worst), quote=True)}\" "
                              f"style='width:100%;height:900px;border:1px solid #ddd'></iframe>")
         return a

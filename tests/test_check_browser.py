@@ -104,3 +104,20 @@ def test_video_check_clears_and_counts(app):
     if os.environ.get('AVATAR_ANOMALY_SAVE_SCREENSHOTS') == '1':
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.locator('.aa-check').screenshot(path=str(SCREENSHOT))
+
+def test_audit_view(app, tmp_path_factory):
+    "Below the check tool, the audit tool: a folder of photos against a folder of avatars, the report shown in a frame of its own"
+    from playwright.sync_api import expect
+    from avatar_anomaly.widgets import demo_images
+    page, errors, requests = app
+    folder, im = tmp_path_factory.mktemp('audit'), demo_images()
+    for side, image in (('photos', im['real']), ('avatars', im['kept'])):
+        (folder/side).mkdir(); image.save(folder/side/'her.png')
+    (folder/'photos'/'alone.png').write_bytes((folder/'photos'/'her.png').read_bytes())   # a photo without its avatar
+    tool = page.locator('.aa-audit')
+    tool.locator('input').fill(str(folder/'photos')); tool.locator('textarea').fill(str(folder/'avatars'))
+    tool.get_by_role('button', name='Audit').click()
+    expect(tool).to_contain_text('1 pair checked, 1 not checked', timeout=WAIT_MS)
+    report = page.frame_locator('.aa-audit-report')
+    expect(report.locator('h1')).to_have_text('Avatar audit')
+    expect(report.locator('body')).to_contain_text('no avatar named alone')
