@@ -198,6 +198,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                       'avatar_anomaly.check.LabelCompare.scores': ( 'check.html#labelcompare.scores',
                                                                                     'avatar_anomaly/check.py'),
                                       'avatar_anomaly.check.PairResult': ('check.html#pairresult', 'avatar_anomaly/check.py'),
+                                      'avatar_anomaly.check.PairResult.explanation': ( 'check.html#pairresult.explanation',
+                                                                                       'avatar_anomaly/check.py'),
                                       'avatar_anomaly.check.PairResult.pair_json': ( 'check.html#pairresult.pair_json',
                                                                                      'avatar_anomaly/check.py'),
                                       'avatar_anomaly.check.PairResult.verdict': ( 'check.html#pairresult.verdict',

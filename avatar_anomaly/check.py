@@ -45,6 +45,7 @@ class PairResult:
     detector:str|None=None # which detector gave the score
     error:str|None=None # why the pair could not be checked
     notes:list=field(default_factory=list) # e.g. several faces found
+    threshold:float|None=None # the detector's threshold the score was compared with
 
     real_emotion = property(lambda self: self.real_reading.emotion)
     avatar_emotion = property(lambda self: self.avatar_reading.emotion)
@@ -58,12 +59,24 @@ class PairResult:
         "'ANOMALY', 'consistent', or 'error' when the pair could not be checked"
         return 'error' if self.error else 'ANOMALY' if self.anomaly else 'consistent'
 
+    @property
+    def explanation(self) -> str|None:
+        "Why the verdict, in words: both readings' top emotions and the detector's score against its threshold (None: not checked)"
+        if self.error or self.score is None: return None
+        r, a = self.real_reading, self.avatar_reading
+        rp, ap = float(r.probs.max()), float(a.probs.max())
+        same, over = r.emotion == a.emotion, self.threshold is not None and self.score >= self.threshold
+        reads = (f"both read {r.emotion} (the person {rp:.2f}, the avatar {ap:.2f})" if same
+                 else f"the avatar reads {a.emotion} {ap:.2f} where the person reads {r.emotion} {rp:.2f}")
+        against = '' if self.threshold is None else f", {'at or above' if over else 'below'} its threshold {self.threshold:.2f}"
+        return f"{reads}{', but' if same == over else ';'} {self.detector} scores the pair {self.score:.2f}{against}: {self.verdict}"
+
     def pair_json(self) -> dict:
         "The pair's fields as they leave the program: emotions, score (4 places), verdict, probabilities (4 places), boxes (1 place)"
         r, a = self.real_reading.to_json(), self.avatar_reading.to_json()
         return dict(real_emotion=r['emotion'], avatar_emotion=a['emotion'], score=None if self.score is None else round(float(self.score), 4),
                     anomaly=self.anomaly, detector=self.detector, error=self.error, real_probs=r['probs'], avatar_probs=a['probs'],
-                    real_box=r['box'], avatar_box=a['box'], notes=list(self.notes))
+                    real_box=r['box'], avatar_box=a['box'], notes=list(self.notes), explanation=self.explanation)
 
 @dataclass
 class CheckResult(PairResult):
@@ -96,7 +109,7 @@ def pair_result(real_reading:Reading, # the real face's reading
     if errors: score = None
     elif score is None: score = anomaly_score(real_reading.probs, avatar_reading.probs)
     return cls(real_reading, avatar_reading, None if score is None else float(score), None if score is None else bool(score >= threshold), detector,
-               '; '.join(errors) or None, notes, **where)
+               '; '.join(errors) or None, notes, float(threshold), **where)
 
 
 # %% ../nbs/08_check.ipynb #4a9d9429

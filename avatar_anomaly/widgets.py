@@ -161,7 +161,8 @@ def _check_images(real, avatar, checker:AnomalyChecker, names:tuple, face_side:i
     r = checker.check(real, avatar)
     return dict(kind='image', verdict=r.verdict, result=r, message=_name_sides(r.error, names) if r.error else None, notes=r.notes,
                 faces=[(f"{s}: {n}", face_view(x, b, face_side)) for s, n, x, b in zip(SIDES, names, (real, avatar), (r.real_box, r.avatar_box))],
-                emotions=[(s, p) for s, p in zip(SIDES, (r.real_probs, r.avatar_probs)) if p], score=r.score, threshold=checker.threshold)
+                emotions=[(s, p) for s, p in zip(SIDES, (r.real_probs, r.avatar_probs)) if p], score=r.score, threshold=checker.threshold,
+                explanation=r.explanation)
 
 def _check_videos(real, avatar, checker:AnomalyChecker, names:tuple, face_side:int, max_seconds:float, on_progress=None) -> dict:
     "`check_inputs` of two videos: refused when longer than `max_seconds`, else checked pair by pair"
@@ -187,7 +188,7 @@ def _check_videos(real, avatar, checker:AnomalyChecker, names:tuple, face_side:i
                 faces=[(f"{s}: {n} at {t:.2f} s", face_view(frame_at(p, t), b, face_side, around=0.5))
                        for s, n, p, t, b in zip(SIDES, names, (real, avatar), (at.time, at.avatar_time), (at.real_box, at.avatar_box))],
                 emotions=[(s, p) for s, p in zip(SIDES, (at.real_probs, at.avatar_probs)) if p], score=at.score, threshold=checker.threshold,
-                at=at.time, text=live_text(summary), over_time=verdict_spans(tl),
+                at=at.time, explanation=at.explanation and f"at {at.time:.2f} s: {at.explanation}", text=live_text(summary), over_time=verdict_spans(tl),
                 timeline=image_png(plot_timeline(tl, checker.threshold)))
 
 def check_inputs(real, # the real face: a PIL image or uint8 array, or an image or video file
@@ -228,7 +229,8 @@ def result_html(out:dict # `check_inputs`' result
     color = dict(ANOMALY='crimson', consistent='seagreen').get(v, 'darkorange')
     score = '' if out.get('score') is None else f" (score {out['score']:.2f}, threshold {out['threshold']:.2f}{', at %.2f s' % out['at'] if 'at' in out else ''})"
     parts = [f"<div class='aa-verdict' style='font-size:1.6em;font-weight:bold;color:{color}'>{v}</div>"
-             + (f"<div class='aa-score'>{score.strip(' ()')}</div>" if score else '')]
+             + (f"<div class='aa-score'>{score.strip(' ()')}</div>" if score else '')
+             + (f"<div class='aa-explanation'>{html.escape(out['explanation'])}</div>" if out.get('explanation') else '')]
     if out['emotions']: parts.append(f"<div style='display:flex;gap:24px'>{''.join(emotions_html(s, p) for s, p in out['emotions'])}</div>")
     if out.get('over_time'):
         spans = ' · '.join(f"<span style='color:{'crimson' if v == 'ANOMALY' else 'seagreen'}'>{s:.2f}–{e:.2f} s {v}</span>"

@@ -1,7 +1,7 @@
 """The check tool in a real browser: the tests start `avatar-anomaly app` (Voilà on a loopback port) once, open one page in
 Chromium driven by Playwright and, in order: the page asks nothing of any other server (no CDN) and shows no icon it would need
 one for; each example's name fits in its dropdown; the demo photo checked against the avatar of that photo (consistent) and
-against the avatar of her neutral photo (an ANOMALY), a broken file uploaded (an error naming it, no traceback); then the demo
+against the avatar of her neutral photo (an ANOMALY, with why in words), a broken file uploaded (an error naming it, no traceback); then the demo
 video pair: the previous verdict is gone as soon as the check starts and the frame pairs done are counted while it runs, then
 one anomaly, from halfway (the summary, the verdict over time and the timeline image). No page errors; the server is stopped
 with Ctrl-C, which must exit 0.
@@ -70,6 +70,8 @@ def test_check_in_browser(app, tmp_path):
     expect(page.locator('.aa-real-emotions')).to_contain_text('happiness')
     check(page, CHECK_PICKS[0], DEMO_AVATARS[1])                                 # ... vs the avatar of her neutral photo
     expect(verdict).to_have_text('ANOMALY', timeout=WAIT_MS)
+    expect(page.locator('.aa-explanation')).to_contain_text('where the person reads happiness')   # why, in words
+    expect(page.locator('.aa-explanation')).to_contain_text(': ANOMALY')
     with page.expect_file_chooser() as chooser: page.locator('.aa-upload-avatar').click()   # the browser's file dialog
     chooser.value.set_files(str(tmp_path/'broken.png'))
     expect(avatar).to_have_value('uploaded: broken.png')
