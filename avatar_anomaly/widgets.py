@@ -61,6 +61,7 @@ import numpy as np
 from PIL import ImageDraw
 from . import __version__
 from .data import IMAGE_EXTS, AvatarAnomalyError, ImageError, as_pil, cache_dir, write_atomic, image_png
+from .audit import audit, report_html
 from .live import anomaly_spans, check_live, live_text, plot_timeline
 from .video import VideoError, face_frames, probe_video, video_frames, write_video
 
@@ -361,7 +362,6 @@ class AuditTool:
 
     def run(self):
         "Audit the folders and show the report; an input error is shown instead (the audit, or None)"
-        from avatar_anomaly.audit import audit, report_html
         self.status.value, self.report.value, t0 = 'auditing…', '', time.perf_counter()
         try:
             photos, avatars = self.folders()
