@@ -506,7 +506,7 @@ def cmd_audit(photos:Path, # folder of photos
               tta:bool=False, # average with the flipped faces
               worst:int=12, # worst examples per generator in the report
               engine:str='local', # local (this process) or ray (Ray Data batch inference; the scale extra)
-              workers:int=2, # with --engine ray: reading actors, one CPU each
+              workers:int=None, # with --engine ray: reading actors, one CPU each (default: 2)
               address:str=None, # with --engine ray: an existing Ray cluster (default: a local Ray with WORKERS CPUs)
               json:bool=False, # print the figures as one JSON object
               quiet:bool=False, # no progress bars
@@ -520,7 +520,7 @@ def cmd_audit(photos:Path, # folder of photos
     if threshold is not None: unit_interval(threshold, '--threshold')
     if worst < 0: raise CommandError(f"--worst {worst}: a number of examples, 0 or more")
     if engine not in ('local', 'ray'): raise CommandError(f"--engine {engine}: local or ray")
-    if engine == 'local' and (address is not None or workers != 2): raise CommandError("--workers and --address go with --engine ray")
+    if engine == 'local' and (address is not None or workers is not None): raise CommandError("--workers and --address go with --engine ray")
     for f in [photos, *(avatars or [])]:
         if not f.is_dir(): raise FileNotFoundError(f"{f}: no such folder")
     source = dict(avatars={shown(str(f)): f for f in avatars}) if avatars else None
@@ -529,7 +529,7 @@ def cmd_audit(photos:Path, # folder of photos
         if out is not None: check_output(photos, out)
         source = dict(generator=build_stylizer(generator, checkpoint, trust_pickle, knobs), out_dir=out)
     from avatar_anomaly.audit import audit, write_reports, local_reading, RayReading
-    reading = RayReading(workers, address) if engine == 'ray' else local_reading
+    reading = RayReading(workers or 2, address) if engine == 'ray' else local_reading
     checker = load_checker(dict(**given(real_model=model, avatar_model=avatar_model, threshold=threshold), tta=tta,
                                 detect=False if crops else None, detector=detector))
     a = audit(photos, checker=checker, progress=not quiet, engine=reading, **source)
