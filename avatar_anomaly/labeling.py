@@ -21,8 +21,8 @@ __all__ = ['NOT_EMOTIONS', 'LABELS', 'ACTIONS', 'KEYS', 'EVENT_KEYS', 'EVENTS', 
            'LABEL_APP_ENV', 'key_of', 'file_hash', 'check_annotator', 'make_event', 'parse_event', 'recover_events',
            'append_line', 'replay', 'LabelStore', 'label_items', 'default_store', 'Labeler', 'label_table',
            'labelled_pairs', 'cohen_kappa', 'fleiss_kappa', 'answers_wide', 'per_class_agreement', 'agreement',
-           'consensus', 'disagreements', 'key_catcher', 'blind_look', 'progress_text', 'LabelingTool', 'label_tool',
-           'label_app']
+           'consensus', 'disagreements', 'key_catcher', 'blind_look', 'progress_text', 'WidgetTool', 'LabelingTool',
+           'label_tool', 'label_app']
 
 # %% ../nbs/04_labeling.ipynb #e4786a7f
 NOT_EMOTIONS = ('not_a_face', 'unsure')   # answers that are no emotion: the row is flagged
@@ -515,7 +515,13 @@ def progress_text(p:dict # `Labeler.progress()`
     return f"{p['labelled']} of {p['total']} labelled" + (f", {p['skipped']} skipped" if p['skipped'] else ''), counts
 
 # %% ../nbs/04_labeling.ipynb #fb2f7981
-class LabelingTool:
+class WidgetTool:
+    "A tool that a notebook or a Voilà page shows as its `widget` (the box a subclass builds)"
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+class LabelingTool(WidgetTool):
     "Label avatars by hand: the avatar, its photo (or not: blind), a button and a key per answer; a thin view over a `Labeler`"
     def __init__(self, labeler:Labeler, # the tool's logic and log
                  size:int=320, # side of the avatar on screen, in pixels
@@ -584,9 +590,6 @@ class LabelingTool:
         self.progress.value, self.counts.value = f"<span class='aa-progress'>{head}</span>", f"<span class='aa-counts'>{counts}</span>"
         self.status.value = f"<span class='aa-status'>{html.escape(self.lab.message)}</span>"
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
 
 # %% ../nbs/04_labeling.ipynb #7a796458
 def label_tool(avatar_dir, # avatars: a folder written by `generate_avatars`, or any folder of images

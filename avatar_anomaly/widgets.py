@@ -62,6 +62,7 @@ from PIL import ImageDraw
 from . import __version__
 from .data import IMAGE_EXTS, AvatarAnomalyError, ImageError, as_pil, cache_dir, write_atomic, image_png
 from .audit import audit, report_html
+from .labeling import WidgetTool
 from .live import anomaly_spans, check_live, live_text, plot_timeline
 from .video import VideoError, face_frames, probe_video, video_frames, write_video
 
@@ -255,7 +256,7 @@ def checking_text(done:int, # frame pairs checked
     "What the tool says while a video pair is checked"
     return f"checking… {done} of {total} frame pairs" if total and done <= total else f"checking… {done} frame pairs"
 
-class CheckTool:
+class CheckTool(WidgetTool):
     "Check a pair in the browser: the real face and the avatar, each an example or an uploaded image or short video; a thin view over `check_inputs`"
     def __init__(self, checker:AnomalyChecker|None=None, # the detector (default: `AnomalyChecker()`, the checker card's)
                  examples:dict|None=None, # name → PIL image or file (default: `check_examples()`)
@@ -334,12 +335,8 @@ class CheckTool:
         self.timeline.value = timeline or b''
         self.timeline.layout.display = None if timeline else 'none'
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
-
 # %% ../nbs/10_widgets.ipynb #7d5d3b7a
-class AuditTool:
+class AuditTool(WidgetTool):
     "Audit avatar generators in the browser: a folder of photos against avatar folders, the report shown in place; a thin view over `audit`"
     def __init__(self, checker:AnomalyChecker|None=None, # readers and detector (default: `AnomalyChecker()`, made at the first audit)
                  photos='', # the photos' folder shown at first
@@ -374,10 +371,6 @@ class AuditTool:
         self.report.value = (f"<iframe class='aa-audit-report' srcdoc=\"{html.escape(report_html(a, self.worst), quote=True)}\" "
                              f"style='width:100%;height:900px;border:1px solid #ddd'></iframe>")
         return a
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
 
 # %% ../nbs/10_widgets.ipynb #21a2cd96
 CHECK_APP_ENV = 'AVATAR_ANOMALY_CHECK_APP'   # names the JSON file of `CheckTool` arguments (`detector`, `max_seconds`) that the check app reads
