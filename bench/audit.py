@@ -2,8 +2,9 @@
 toon card's settings, made afresh in a temporary folder, read with the default checker's readers as 48 px crops, scored by the
 default detector, and the HTML and JSON reports written. Prints the figures and the time of each stage; writes the `audit` card.
 Issue 27's target: 1,000 photos in at most 60 s on 2 cores. Then the same audit (the avatars made) with the readings through Ray
-(`RayReading`, a local Ray with 1 and 2 workers): seconds to start Ray and its actors' first batch included, pairs/s, and whether
-its figures equal the one-process audit's.
+(`RayReading`, a local Ray with 1 and 2 workers), twice each: cold (Ray started by the run) and warm (Ray running; each run still
+starts its actors), pairs/s of the warm run, and whether its figures equal the one-process audit's. The one-process time includes
+making the avatars; the Ray runs find them made.
 
     python bench/audit.py                 # 1,000 photos, the card written
     python bench/audit.py --n 200 --no-card --ray 0

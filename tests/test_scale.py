@@ -5,7 +5,6 @@ in batches of its own). Throughput is measured by `bench/audit.py`, not here.
 Skipped when Ray is missing, a failure when `AVATAR_ANOMALY_REQUIRE_DATA=1` (CI installs it with the dev extra)."""
 import numpy as np
 import pandas as pd
-import pytest
 from conftest import require_modules, require_dataset
 
 N_PAIRS = 200
