@@ -4,9 +4,9 @@
 
 # %% ../nbs/10b_kernels.ipynb #9bbbba44
 from __future__ import annotations
-import ast, asyncio, json, os
-from datetime import datetime, timezone
+import ast, asyncio, json, os, time
 from pathlib import Path
+from jupyter_client.session import Session
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado.ioloop import IOLoop
 from tornado.web import HTTPError
@@ -35,6 +35,7 @@ class AppKernelManager(AsyncMappingKernelManager):
     max_kernels = Int(3, config=True, help="the most kernels at once, the spare included; a page past it gets a 503 page")
     warm_code = Unicode(config=True, help="code a spare kernel runs before a page takes it (default: the served notebook's imports)")
     ready_file = Unicode('', config=True, help="a file written once the first spare has run `warm_code` (empty, or the error)")
+    page_wait = Int(300, config=True, help="the longest a page's kernel is kept from the culler before its page runs code in it (s)")
 
     @default('warm_code')
     def _warm_code(self):
@@ -56,7 +57,9 @@ class AppKernelManager(AsyncMappingKernelManager):
 
     async def warm(self, kernel_id:str):
         "Run `warm_code` in a kernel (a page that takes it meanwhile queues behind); write `ready_file` the first time"
-        client, error = self.get_kernel(kernel_id).client(), ''
+        kernel, error = self.get_kernel(kernel_id), ''
+        client = kernel.client(session=Session(config=kernel.session.config, key=kernel.session.key))   # an identity of its own: a page's client
+        # may connect meanwhile, and the kernel answers only one of two clients with the same identity (that page would wait for ever)
         client.start_channels()
         try:
             await client.wait_for_ready(timeout=120)
@@ -76,15 +79,27 @@ class AppKernelManager(AsyncMappingKernelManager):
                 self.log.info("a page takes the spare kernel %s", kernel_id)
             elif len(self) >= self.max_kernels: raise HTTPError(503, busy_message(self.max_kernels), reason='Too many pages open')
             else: kernel_id = await super().start_kernel(**kwargs)
-            self.taken[kernel_id] = self.get_kernel(kernel_id).last_activity = datetime.now(timezone.utc)
+            self.watch_for_page(kernel_id)
         IOLoop.current().add_callback(self.fill)
         return kernel_id
 
-    def waiting_for_page(self, kernel_id:str) -> bool:
-        "Whether a page took `kernel_id` and has not run anything in it yet (a kernel still starting, or no message since it was taken)"
+    def watch_for_page(self, kernel_id:str):
+        "Watch `kernel_id`'s IOPub until its page runs code in it: an `execute_input` (a spare's silent warm code sends none)"
         kernel = self.get_kernel(kernel_id)
-        if kernel.execution_state == 'dead' or kernel_id not in self.taken: return False
-        if kernel.execution_state != 'starting' and kernel.last_activity > self.taken[kernel_id]: del self.taken[kernel_id]
+        stream, session = kernel.connect_iopub(), Session(config=kernel.session.config, key=kernel.session.key)
+        def seen(msg_list):
+            if session.deserialize(session.feed_identities(msg_list)[1], content=False)['header']['msg_type'] == 'execute_input':
+                self.page_ran(kernel_id)
+        stream.on_recv(seen)
+        self.taken[kernel_id] = (time.monotonic(), stream)
+
+    def page_ran(self, kernel_id:str):
+        "Its page has run code in `kernel_id`: the culler may take it once it is idle (stop watching)"
+        if (taken := self.taken.pop(kernel_id, None)): taken[1].close()
+
+    def waiting_for_page(self, kernel_id:str) -> bool:
+        "Whether a page took `kernel_id` less than `page_wait` s ago and has not run code in it yet (under load that takes a while)"
+        if kernel_id in self.taken and time.monotonic() - self.taken[kernel_id][0] > self.page_wait: self.page_ran(kernel_id)
         return kernel_id in self.taken
 
     async def cull_kernel_if_idle(self, kernel_id:str):
@@ -94,7 +109,7 @@ class AppKernelManager(AsyncMappingKernelManager):
     async def shutdown_kernel(self, kernel_id:str, *args, **kwargs):
         "Shut a kernel down; then start a spare if there is none (a page's kernel was given back)"
         if kernel_id == self.spare: self.spare = None
-        self.taken.pop(kernel_id, None)
+        self.page_ran(kernel_id)
         await super().shutdown_kernel(kernel_id, *args, **kwargs)
         if not self.closing: IOLoop.current().add_callback(self.fill)
 
