@@ -264,15 +264,16 @@ def checking_text(done:int, # frame pairs checked
 
 class SourcePick:
     "One side's choice: a dropdown of the examples and an upload button (an upload joins the list, picked); `source()` is what is picked"
-    def __init__(self, side:str, # its label, and its classes: `aa-pick-SIDE`, `aa-upload-SIDE`
+    def __init__(self, side:str, # its classes: `aa-pick-SIDE`, `aa-upload-SIDE`
                  examples:dict, # name → PIL image or file
                  pick:str, # the name picked at first (the first example when it is not one)
-                 folder): # uploads are written under `folder/side`
+                 folder, # uploads are written under `folder/side`
+                 label:str|None=None): # what the dropdown and the button call it (default: `side`)
         self.side, self.examples, self.folder, self.uploaded = side, examples, Path(folder)/side, None
-        names = list(examples)
-        self.dropdown = W.Dropdown(options=names, value=pick if pick in names else names[0], description=side.split('-')[-1], layout=W.Layout(width='auto'))
+        names, label = list(examples), label or side
+        self.dropdown = W.Dropdown(options=names, value=pick if pick in names else names[0], description=label, layout=W.Layout(width='auto'))
         self.upload = W.FileUpload(accept=','.join(('image/*', 'video/*') + IMAGE_EXTS + VIDEO_EXTS), multiple=False,
-                                   description=f"upload {side.split('-')[-1]}", icon='', layout=W.Layout(width='160px'))
+                                   description=f"upload {label}", icon='', layout=W.Layout(width='160px'))
         for c in ('aa-pick', f'aa-pick-{side}'): self.dropdown.add_class(c)
         self.upload.add_class(f'aa-upload-{side}')
         self.upload.observe(self._on_upload, 'value')
@@ -365,7 +366,7 @@ class CameraTool(WidgetTool):
         self.examples = check_examples() if examples is None else examples
         self.folder = Path(tempfile.mkdtemp(prefix='avatar_anomaly_uploads_'))
         weakref.finalize(self, shutil.rmtree, self.folder, True)
-        self.avatar = SourcePick('camera-avatar', self.examples, pick, self.folder)
+        self.avatar = SourcePick('camera-avatar', self.examples, pick, self.folder, 'avatar')
         self.feed = camera_feed()(**camera_settings())
         self.feed.on_msg(self.on_msg)
         self.start_button = W.Button(description='Start camera', button_style='primary')
