@@ -642,7 +642,8 @@ def cmd_app(*, port:int=None, # port on 127.0.0.1 (default: a free one)
     from avatar_anomaly.serve import check_limits, check_port, serve_app
     check_port(port); check_limits(max_pages, idle)
     if not (max_seconds > 0 and math.isfinite(max_seconds)): raise CommandError(f"--max-seconds {max_seconds}: a number of seconds above 0")
-    if importlib.util.find_spec('voila') is None: raise ImportError("the app command needs voila: pip install 'avatar-anomaly[app]'")
+    for mod in ('voila', 'anywidget'):   # anywidget: the camera tool's feed
+        if importlib.util.find_spec(mod) is None: raise ImportError(f"the app command needs {mod}: pip install 'avatar-anomaly[app]'")
     from avatar_anomaly.check import detector_card
     card = detector_card(detector)
     from avatar_anomaly.widgets import CHECK_APP_ENV

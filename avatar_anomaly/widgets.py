@@ -13,9 +13,10 @@ from .check import AnomalyChecker
 
 # %% auto #0
 __all__ = ['DEMO_DIR', 'DEMO_PHOTOS', 'DEMO_TOON', 'DEMO_AVATARS', 'SIDES', 'VIDEO_EXTS', 'DEMO_VIDEO', 'CHECK_PICKS', 'UPLOADED',
-           'CHECK_APP_ENV', 'demo_images', 'show_check', 'run_demo', 'input_kind', 'save_upload', 'demo_videos',
-           'check_examples', 'face_view', 'verdict_spans', 'frame_at', 'check_inputs', 'emotions_html', 'result_html',
-           'checking_text', 'CheckTool', 'AuditTool', 'check_app', 'app_notebook']
+           'PRIVACY_LINE', 'CHECK_APP_ENV', 'demo_images', 'show_check', 'run_demo', 'input_kind', 'save_upload',
+           'demo_videos', 'check_examples', 'face_view', 'verdict_spans', 'frame_at', 'pair_view', 'check_inputs',
+           'emotions_html', 'result_html', 'checking_text', 'SourcePick', 'CheckTool', 'CameraTool', 'AuditTool',
+           'check_app', 'app_notebook']
 
 # %% ../nbs/10_widgets.ipynb #41a02675
 DEMO_DIR = Path(str(files('avatar_anomaly')))/'demo'   # the demo photos and their licence (LICENSE.md)
@@ -62,6 +63,7 @@ from PIL import ImageDraw
 from . import __version__
 from .data import IMAGE_EXTS, AvatarAnomalyError, ImageError, as_pil, cache_dir, write_atomic, image_png
 from .audit import audit, report_html
+from .camera import CameraSession, camera_error_text, camera_feed, camera_settings, camera_text, verdict_message
 from .labeling import WidgetTool
 from .live import anomaly_spans, check_live, live_text, plot_timeline
 from .video import VideoError, face_frames, probe_video, video_frames, write_video
@@ -158,13 +160,17 @@ def _name_sides(text:str, names:tuple) -> str:
     for side, n in zip(('real image', 'avatar'), names): text = re.sub(rf'(^|; ){side}: ', lambda m: f"{m.group(1)}{side} ({n}): ", text)
     return text
 
+def pair_view(r # a checked pair (`PairResult`: an image pair's or a camera frame's)
+             ) -> dict:
+    "What `result_html` shows of one checked pair: verdict, both readings, score and threshold, why, the error and notes"
+    return dict(verdict=r.verdict, result=r, message=r.error, notes=r.notes, emotions=[(s, p) for s, p in zip(SIDES, (r.real_probs, r.avatar_probs)) if p],
+                score=r.score, threshold=r.threshold, explanation=r.explanation)
+
 def _check_images(real, avatar, checker:AnomalyChecker, names:tuple, face_side:int) -> dict:
     "`check_inputs` of two images"
     r = checker.check(real, avatar)
-    return dict(kind='image', verdict=r.verdict, result=r, message=_name_sides(r.error, names) if r.error else None, notes=r.notes,
-                faces=[(f"{s}: {n}", face_view(x, b, face_side)) for s, n, x, b in zip(SIDES, names, (real, avatar), (r.real_box, r.avatar_box))],
-                emotions=[(s, p) for s, p in zip(SIDES, (r.real_probs, r.avatar_probs)) if p], score=r.score, threshold=checker.threshold,
-                explanation=r.explanation)
+    return {**pair_view(r), 'kind': 'image', 'message': _name_sides(r.error, names) if r.error else None,
+            'faces': [(f"{s}: {n}", face_view(x, b, face_side)) for s, n, x, b in zip(SIDES, names, (real, avatar), (r.real_box, r.avatar_box))]}
 
 def _check_videos(real, avatar, checker:AnomalyChecker, names:tuple, face_side:int, max_seconds:float, on_progress=None) -> dict:
     "`check_inputs` of two videos: refused when longer than `max_seconds`, else checked pair by pair"
@@ -247,7 +253,7 @@ def result_html(out:dict # `check_inputs`' result
 CHECK_PICKS = ('her smiling photo', DEMO_AVATARS[0])   # what the tool shows picked at first
 UPLOADED = 'uploaded: '   # an uploaded file's name in its side's list
 _CHECK_CSS = """<style>
-  .aa-check .aa-pick select { flex: 0 0 auto; min-width: 360px; padding-right: 28px; }   /* as wide as the longest name, the arrow clear of it */
+  .aa-check .aa-pick select, .aa-camera .aa-pick select { flex: 0 0 auto; min-width: 360px; padding-right: 28px; }   /* as wide as the longest name, the arrow clear of it */
 </style>"""
 
 def checking_text(done:int, # frame pairs checked
@@ -255,6 +261,36 @@ def checking_text(done:int, # frame pairs checked
                  ) -> str:
     "What the tool says while a video pair is checked"
     return f"checking… {done} of {total} frame pairs" if total and done <= total else f"checking… {done} frame pairs"
+
+class SourcePick:
+    "One side's choice: a dropdown of the examples and an upload button (an upload joins the list, picked); `source()` is what is picked"
+    def __init__(self, side:str, # its classes: `aa-pick-SIDE`, `aa-upload-SIDE`
+                 examples:dict, # name → PIL image or file
+                 pick:str, # the name picked at first (the first example when it is not one)
+                 folder, # uploads are written under `folder/side`
+                 label:str|None=None): # what the dropdown and the button call it (default: `side`)
+        self.side, self.examples, self.folder, self.uploaded = side, examples, Path(folder)/side, None
+        names, label = list(examples), label or side
+        self.dropdown = W.Dropdown(options=names, value=pick if pick in names else names[0], description=label, layout=W.Layout(width='auto'))
+        self.upload = W.FileUpload(accept=','.join(('image/*', 'video/*') + IMAGE_EXTS + VIDEO_EXTS), multiple=False,
+                                   description=f"upload {label}", icon='', layout=W.Layout(width='160px'))
+        for c in ('aa-pick', f'aa-pick-{side}'): self.dropdown.add_class(c)
+        self.upload.add_class(f'aa-upload-{side}')
+        self.upload.observe(self._on_upload, 'value')
+        self.widget = W.HBox([self.dropdown, self.upload])
+
+    def _on_upload(self, change):
+        if not change.new: return
+        p = save_upload(change.new[0], self.folder)
+        self.uploaded = (UPLOADED + p.name, p)
+        self.dropdown.options = [*self.examples, self.uploaded[0]]
+        self.dropdown.value = self.uploaded[0]
+
+    def source(self) -> tuple:
+        "`(name, image or file)` of what is picked"
+        name = self.dropdown.value
+        if self.uploaded and name == self.uploaded[0]: return name.removeprefix(UPLOADED), self.uploaded[1]
+        return name, self.examples[name]
 
 class CheckTool(WidgetTool):
     "Check a pair in the browser: the real face and the avatar, each an example or an uploaded image or short video; a thin view over `check_inputs`"
@@ -266,15 +302,8 @@ class CheckTool(WidgetTool):
         self.examples = check_examples() if examples is None else examples
         self.folder = Path(tempfile.mkdtemp(prefix='avatar_anomaly_uploads_'))   # uploads are written here: videos are read from files
         weakref.finalize(self, shutil.rmtree, self.folder, True)
-        names = list(self.examples)
-        self.pick = {s: W.Dropdown(options=names, value=p if p in names else names[0], description=s, layout=W.Layout(width='auto'))
-                     for s, p in zip(SIDES, CHECK_PICKS)}
-        self.upload = {s: W.FileUpload(accept=','.join(('image/*', 'video/*') + IMAGE_EXTS + VIDEO_EXTS), multiple=False,
-                                       description=f'upload {s}', icon='', layout=W.Layout(width='160px')) for s in SIDES}
-        self.uploaded = {}   # side → (name, path) of its last upload
-        for s in SIDES:
-            self.pick[s].add_class('aa-pick'); self.pick[s].add_class(f'aa-pick-{s}'); self.upload[s].add_class(f'aa-upload-{s}')
-            self.upload[s].observe(functools.partial(self._on_upload, s), 'value')
+        self.picks = {s: SourcePick(s, self.examples, p, self.folder) for s, p in zip(SIDES, CHECK_PICKS)}
+        self.pick, self.upload = ({s: getattr(p, k) for s, p in self.picks.items()} for k in ('dropdown', 'upload'))
         self.button = W.Button(description='Check', button_style='primary')
         self.button.add_class('aa-check-button')
         self.button.on_click(lambda _: self.check())
@@ -286,25 +315,14 @@ class CheckTool(WidgetTool):
         self.result.add_class('aa-result')
         self.timeline = W.Image(format='png', layout=W.Layout(max_width='720px', display='none'))
         self.timeline.add_class('aa-timeline')
-        self.widget = W.VBox([*(W.HBox([self.pick[s], self.upload[s]]) for s in SIDES), W.HBox([self.button, self.status]),
+        self.widget = W.VBox([*(p.widget for p in self.picks.values()), W.HBox([self.button, self.status]),
                               W.HBox([W.VBox([f, c]) for c, f in zip(self.captions, self.faces)]), self.result, self.timeline,
                               W.HTML(_CHECK_CSS)])
         self.widget.add_class('aa-check')
 
-    def _on_upload(self, side:str, change):
-        if not change.new: return
-        f = change.new[0]
-        p = save_upload(f, self.folder/side)
-        name = UPLOADED + p.name
-        self.uploaded[side] = (name, p)
-        self.pick[side].options = [*self.examples, name]
-        self.pick[side].value = name
-
     def source(self, side:str) -> tuple:
         "`(name, image or file)` of what `side` shows picked"
-        name = self.pick[side].value
-        if side in self.uploaded and name == self.uploaded[side][0]: return name.removeprefix(UPLOADED), self.uploaded[side][1]
-        return name, self.examples[name]
+        return self.picks[side].source()
 
     def say(self, text:str):
         "Show `text` beside the button"
@@ -334,6 +352,85 @@ class CheckTool(WidgetTool):
         self.result.value = result_html(out) if out else ''
         self.timeline.value = timeline or b''
         self.timeline.layout.display = None if timeline else 'none'
+
+# %% ../nbs/10_widgets.ipynb #cam10a02
+PRIVACY_LINE = ("Nothing leaves this computer: the camera is read by this page, and its frames go only to this app's own Python "
+                "(served on 127.0.0.1), nowhere else.")
+
+class CameraTool(WidgetTool):
+    "Check the camera against an avatar, live: frames read in the browser, checked in the kernel as they come; a thin view over `CameraSession`"
+    def __init__(self, checker:AnomalyChecker|None=None, # the detector (default: `AnomalyChecker()`, the checker card's)
+                 examples:dict|None=None, # name → PIL image or file (default: `check_examples()`)
+                 pick:str=DEMO_AVATARS[0]): # the avatar picked at first
+        self.checker, self.session = checker or AnomalyChecker(), None
+        self.examples = check_examples() if examples is None else examples
+        self.folder = Path(tempfile.mkdtemp(prefix='avatar_anomaly_uploads_'))
+        weakref.finalize(self, shutil.rmtree, self.folder, True)
+        self.avatar = SourcePick('camera-avatar', self.examples, pick, self.folder, 'avatar')
+        self.feed = camera_feed()(**camera_settings())
+        self.feed.on_msg(self.on_msg)
+        self.start_button = W.Button(description='Start camera', button_style='primary')
+        self.stop_button = W.Button(description='Stop', disabled=True)
+        self.start_button.add_class('aa-camera-start'); self.stop_button.add_class('aa-camera-stop')
+        self.start_button.on_click(lambda _: self.start()); self.stop_button.on_click(lambda _: self.stop())
+        self.status, self.result = W.HTML(), W.HTML()
+        self.result.add_class('aa-camera-result')
+        self.timeline = W.Image(format='png', layout=W.Layout(max_width='720px', display='none'))
+        self.timeline.add_class('aa-camera-timeline')
+        self.widget = W.VBox([W.HTML(f"<div class='aa-privacy'>{html.escape(PRIVACY_LINE)}</div>"), self.avatar.widget,
+                              W.HBox([self.start_button, self.stop_button]), self.status, self.feed, self.result, self.timeline, W.HTML(_CHECK_CSS)])
+        self.widget.add_class('aa-camera')
+
+    def say(self, text:str, stats:dict|None=None, error:bool=False):
+        "Show `text` (with the session's `stats` as data, for a script to read)"
+        data = f" data-stats='{html.escape(json.dumps(stats), quote=True)}'" if stats else ''
+        self.status.value = f"<span class='{'aa-camera-error' if error else 'aa-camera-status'}'{data}>{html.escape(text)}</span>"
+
+    def start(self):
+        "Start a session against the avatar picked and ask the browser for the camera (an avatar that cannot be read is said instead)"
+        if self.session: self.stop()
+        name, avatar = self.avatar.source()
+        try: self.session = CameraSession(avatar, self.checker, on_result=self.show_frame)
+        except ImageError as e: return self.say(str(e).replace(str(avatar), name), error=True)
+        self.result.value, self.timeline.layout.display = '', 'none'
+        self.session.start()
+        self.feed.running, self.start_button.disabled, self.stop_button.disabled = True, True, False
+        self.say(f"waiting for the camera… (checking it against {name})")
+
+    def on_msg(self, widget, content:dict, buffers:list):
+        "A message of the feed: a frame (to the session), a delay the browser measured, or the camera's error"
+        s, kind = self.session, content.get('kind')
+        if kind == 'error': return self.stop(camera_error_text(content.get('name', ''), content.get('message', '')))
+        if s is None: return
+        if s.error: return self.stop(f"the check stopped: {s.error}")
+        if kind == 'frame' and buffers: s.receive(content['capture'], buffers[0])
+        elif kind == 'delay':
+            s.note_delay(content['ms'])
+            st = s.stats(); self.say(camera_text(st), st)
+
+    def show_frame(self, r, # the frame's `LiveResult`
+                   capture:float): # its capture time (ms, the browser's clock)
+        "Show a checked frame and send its verdict back to the browser (called in the session's thread)"
+        self.feed.send(verdict_message(r, capture))
+        self.result.value = result_html({**pair_view(r), 'at': r.time})
+
+    def stop(self, message:str|None=None # why it stopped (an error), instead of the counters
+            ) -> dict|None:
+        "Stop the camera and the session; show its counters (or `message`), summary and timeline; returns the session's stats"
+        self.feed.running, self.start_button.disabled, self.stop_button.disabled = False, False, True
+        s, self.session = self.session, None
+        if s is None:
+            if message: self.say(message, error=True)
+            return None
+        summary = s.stop()
+        st = s.stats()
+        self.say(message or camera_text(st), st, error=bool(message))
+        tl = s.live.timeline()
+        if len(tl):
+            self.result.value = result_html(dict(verdict='ANOMALY' if summary['anomalies'] else 'consistent', message=None, notes=[], emotions=[],
+                                                 over_time=verdict_spans(tl), text=live_text(summary)))
+            self.timeline.value, self.timeline.layout.display = image_png(plot_timeline(tl, self.checker.threshold)), None
+        return st
 
 # %% ../nbs/10_widgets.ipynb #7d5d3b7a
 class AuditTool(WidgetTool):

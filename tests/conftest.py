@@ -64,12 +64,13 @@ def cli_server(*argv, # an `avatar-anomaly` command that serves an app (`label .
 def browser_page(url:str, # the page to open
                  width:int=900, height:int=800, # the viewport
                  wait_ms:int=120_000, # how long the first load may take (a kernel that imports torch)
-                 before=None): # called with the page before it opens `url` (e.g. to listen to its requests)
+                 before=None, # called with the page before it opens `url` (e.g. to listen to its requests)
+                 args:list=()): # more Chromium flags (e.g. a fake camera)
     "Within: `(page, errors)`, a Chromium page (Playwright) at `url` and the page errors it reported"
     from playwright.sync_api import sync_playwright
     errors = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *args])
         try:
             page = browser.new_page(viewport=dict(width=width, height=height))
             page.on('pageerror', lambda e: errors.append(str(e)))
