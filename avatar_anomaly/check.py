@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 import csv
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
 from .data import EMOTIONS, InputError, as_pil, image_size, image_files
 from .weights import read_card
 from .predict import DEFAULT_MODEL, EmotionPredictor, Reading
@@ -22,15 +24,93 @@ from .siamese_v2 import SiameseV2, V2_VARIANTS, train_v2
 
 # %% auto #0
 __all__ = ['SIDES', 'DETECTOR_CARD', 'CHECKER_CARD', 'DETECTORS', 'PAIR_MODELS', 'PAIR_SETS', 'TRAIN_SETS', 'anomaly_score',
-           'PairResult', 'CheckResult', 'pair_result', 'LabelCompare', 'detector_card', 'load_detector', 'read_pairs',
-           'by_name', 'match_folders', 'AnomalyChecker', 'pair_scores', 'pairs_benchmark', 'pair_sets',
-           'encode_pair_sets', 'compare_detectors', 'leave_one_style_out', 'valid_scores', 'choose_detectors']
+           'expected_calibration_error', 'reliability', 'fit_calibration', 'calibrated', 'choose_calibration',
+           'decided_balanced_accuracy', 'choose_unsure_band', 'PairResult', 'CheckResult', 'pair_result',
+           'LabelCompare', 'detector_card', 'load_detector', 'read_pairs', 'by_name', 'match_folders', 'AnomalyChecker',
+           'pair_scores', 'pairs_benchmark', 'pair_sets', 'encode_pair_sets', 'compare_detectors',
+           'leave_one_style_out', 'valid_scores', 'choose_detectors', 'calibrate_detector']
 
 # %% ../nbs/08_check.ipynb #0b8e2c93
 def anomaly_score(p_real, # [..., 7] emotion probabilities of the real face
                   p_avatar): # [..., 7] emotion probabilities of the avatar
     "1 − the probability that both faces show the same emotion (independent predictions)"
     return 1 - (np.asarray(p_real, float)*np.asarray(p_avatar, float)).sum(-1)
+
+# %% ../nbs/08_check.ipynb #ac678065
+def expected_calibration_error(p, # probabilities of an anomaly
+                               y, # the truth: 1 (anomaly) or 0
+                               bins:int=15) -> float: # equal-width probability bins
+    "The pair-weighted mean gap, over `bins` equal-width bins of `p`, between the mean probability and the share of anomalies"
+    p, y = np.asarray(p, float), np.asarray(y, float)
+    b = np.minimum((p*bins).astype(int), bins - 1)
+    n = np.bincount(b, minlength=bins)
+    gap = np.abs(np.bincount(b, y, bins) - np.bincount(b, p, bins))   # per bin: n × |share − mean p|
+    return float(gap.sum()/max(len(p), 1)) if n.any() else float('nan')
+
+def reliability(p, y, bins:int=10) -> list:
+    "Per equal-width bin of `p` that holds pairs: its range, pairs, mean probability and share of anomalies (a reliability plot's points)"
+    p, y = np.asarray(p, float), np.asarray(y, float)
+    b = np.minimum((p*bins).astype(int), bins - 1)
+    return [dict(low=k/bins, high=(k + 1)/bins, n=int((b == k).sum()), mean_p=round(float(p[b == k].mean()), 4),
+                 anomalies=round(float(y[b == k].mean()), 4)) for k in range(bins) if (b == k).any()]
+
+def _logit(s): s = np.clip(np.asarray(s, float), 1e-6, 1 - 1e-6); return np.log(s/(1 - s))
+
+def fit_calibration(scores, # a detector's scores of validation pairs, in [0, 1]
+                    anomaly, # their truth
+                    method:str='platt') -> dict: # 'platt' or 'isotonic'
+    "The calibration's parameters, as a card holds them: Platt's slope and intercept on the score's logit, or isotonic's knots"
+    s, y = np.asarray(scores, float), np.asarray(anomaly, int)
+    if method == 'platt':
+        lr = LogisticRegression(C=1e4).fit(_logit(s)[:, None], y)
+        return dict(method='platt', slope=round(float(lr.coef_[0, 0]), 6), intercept=round(float(lr.intercept_[0]), 6))
+    if method == 'isotonic':
+        iso = IsotonicRegression(y_min=0, y_max=1, out_of_bounds='clip').fit(s, y)
+        return dict(method='isotonic', x=[round(float(v), 6) for v in iso.X_thresholds_], y=[round(float(v), 6) for v in iso.y_thresholds_])
+    raise InputError(f"unknown calibration {method!r} (platt or isotonic)")
+
+def calibrated(calibration:dict|None, # `fit_calibration`'s parameters (None: none)
+               scores): # detector scores
+    "The probabilities of an anomaly that `calibration` gives `scores` (None without a calibration)"
+    if calibration is None: return None
+    s = np.asarray(scores, float)
+    if calibration['method'] == 'platt': return 1/(1 + np.exp(-(calibration['slope']*_logit(s) + calibration['intercept'])))
+    return np.interp(s, calibration['x'], calibration['y'])
+
+def choose_calibration(scores, anomaly, seed:int=0) -> tuple:
+    "`(calibration, figures)`: Platt or isotonic, whichever has the lower ECE on held-out halves of the pairs, fitted again on all of them"
+    s, y = np.asarray(scores, float), np.asarray(anomaly, int)
+    half = np.random.default_rng(seed).permutation(len(s)) % 2 == 0
+    held_out = {m: float(np.mean([expected_calibration_error(calibrated(fit_calibration(s[fit], y[fit], m), s[~fit]), y[~fit])
+                                  for fit in (half, ~half)])) for m in ('platt', 'isotonic')}
+    method = min(held_out, key=held_out.get)
+    return fit_calibration(s, y, method), dict(held_out_ece={k: round(v, 4) for k, v in held_out.items()}, seed=seed)
+
+# %% ../nbs/08_check.ipynb #61976bfc
+def decided_balanced_accuracy(scores, anomaly, low:float, high:float) -> tuple:
+    "`(balanced accuracy of the pairs outside [low, high), share inside)`: anomaly at or above `high`, consistent below `low`"
+    s, y = np.asarray(scores, float), np.asarray(anomaly, bool)
+    said, unsure = s >= high, (s >= low) & (s < high)
+    hit = lambda c: ((said == c) & (y == c) & ~unsure).sum()/max(((y == c) & ~unsure).sum(), 1)
+    return float((hit(True) + hit(False))/2), float(unsure.mean())
+
+def choose_unsure_band(scores, anomaly, # validation pairs' scores and truth
+                       threshold:float, # the detector's threshold, inside the band
+                       max_share:float=0.1, # the most pairs the band may hold
+                       candidates:int=60) -> dict: # score quantiles tried on each side of the threshold
+    "The unsure band `[low, high)` around `threshold` with the best balanced accuracy on the pairs outside it, holding ≤ `max_share` of them"
+    s = np.asarray(scores, float)
+    below, above = s[s < threshold], s[s >= threshold]
+    side = lambda v: np.unique(np.quantile(v, np.linspace(0, 1, candidates))) if len(v) else np.zeros(0)
+    lows, highs = np.r_[threshold, side(below)], np.r_[threshold, np.nextafter(side(above), 2)]   # high: just past a score
+    best = None
+    for lo in lows:
+        for hi in highs:
+            ba, share = decided_balanced_accuracy(s, anomaly, lo, hi)
+            if share <= max_share and (best is None or (ba, -share) > (best[0], -best[1])): best = (ba, share, lo, hi)
+    ba, share, lo, hi = best
+    return dict(low=round(float(lo), 6), high=round(float(hi), 6), share=round(share, 4), decided_balanced_accuracy=round(ba, 4),
+                balanced_accuracy=round(decided_balanced_accuracy(s, anomaly, threshold, threshold)[0], 4), max_share=max_share)
 
 # %% ../nbs/08_check.ipynb #fcbb7cc3
 SIDES = ('real image', 'avatar')   # the two sides of a pair, as messages name them
@@ -46,6 +126,8 @@ class PairResult:
     error:str|None=None # why the pair could not be checked
     notes:list=field(default_factory=list) # e.g. several faces found
     threshold:float|None=None # the detector's threshold the score was compared with
+    p_anomaly:float|None=None # the calibrated probability that the pair is an anomaly (None: no calibration for the detector)
+    unsure:bool=False # the score is in the detector's unsure band: neither an anomaly nor consistent
 
     real_emotion = property(lambda self: self.real_reading.emotion)
     avatar_emotion = property(lambda self: self.avatar_reading.emotion)
@@ -56,18 +138,21 @@ class PairResult:
 
     @property
     def verdict(self) -> str:
-        "'ANOMALY', 'consistent', or 'error' when the pair could not be checked"
-        return 'error' if self.error else 'ANOMALY' if self.anomaly else 'consistent'
+        "'ANOMALY', 'consistent', 'unsure' (a score in the detector's unsure band), or 'error' when the pair could not be checked"
+        return 'error' if self.error else 'unsure' if self.unsure else 'ANOMALY' if self.anomaly else 'consistent'
 
     @property
     def explanation(self) -> str|None:
-        "Why the verdict, in words: both readings' top emotions and the detector's score against its threshold (None: not checked)"
+        "Why the verdict, in words: both readings' top emotions and the probability of an anomaly, or the score against the threshold (None: not checked)"
         if self.error or self.score is None: return None
         r, a = self.real_reading, self.avatar_reading
         rp, ap = float(r.probs.max()), float(a.probs.max())
         same, over = r.emotion == a.emotion, self.threshold is not None and self.score >= self.threshold
         reads = (f"both read {r.emotion} (the person {rp:.2f}, the avatar {ap:.2f})" if same
                  else f"the avatar reads {a.emotion} {ap:.2f} where the person reads {r.emotion} {rp:.2f}")
+        if self.p_anomaly is not None:
+            band = ', in its unsure band' if self.unsure else ''
+            return f"{reads}; anomaly probability {self.p_anomaly:.2f} ({self.detector} scores the pair {self.score:.2f}{band}): {self.verdict}"
         against = '' if self.threshold is None else f", {'at or above' if over else 'below'} its threshold {self.threshold:.2f}"
         return f"{reads}{', but' if same == over else ';'} {self.detector} scores the pair {self.score:.2f}{against}: {self.verdict}"
 
@@ -75,7 +160,7 @@ class PairResult:
         "The pair's fields as they leave the program: emotions, score (4 places), verdict, probabilities (4 places), boxes (1 place)"
         r, a = self.real_reading.to_json(), self.avatar_reading.to_json()
         return dict(real_emotion=r['emotion'], avatar_emotion=a['emotion'], score=None if self.score is None else round(float(self.score), 4),
-                    anomaly=self.anomaly, detector=self.detector, error=self.error, real_probs=r['probs'], avatar_probs=a['probs'],
+                    p_anomaly=None if self.p_anomaly is None else round(float(self.p_anomaly), 4), verdict=self.verdict, anomaly=self.anomaly, detector=self.detector, error=self.error, real_probs=r['probs'], avatar_probs=a['probs'],
                     real_box=r['box'], avatar_box=a['box'], notes=list(self.notes), explanation=self.explanation)
 
 @dataclass
@@ -90,7 +175,8 @@ class CheckResult(PairResult):
 
     def __str__(self):
         if self.error: return f"{self.real or 'real'} | {self.avatar or 'avatar'}: error: {self.error}"
-        return (f"{self.real or 'real'} | {self.avatar or 'avatar'}: {self.verdict} (score {self.score:.3f}): real {self.real_emotion} "
+        p = '' if self.p_anomaly is None else f", anomaly probability {self.p_anomaly:.2f}"
+        return (f"{self.real or 'real'} | {self.avatar or 'avatar'}: {self.verdict} (score {self.score:.3f}{p}): real {self.real_emotion} "
                 f"{self.real_reading.probs.max():.2f}, avatar {self.avatar_emotion} {self.avatar_reading.probs.max():.2f}"
                 + ''.join(f"; {n}" for n in self.notes))
 
@@ -100,6 +186,8 @@ def pair_result(real_reading:Reading, # the real face's reading
                 score:float|None=None, # the detector's score (default: label-compare's `anomaly_score` of the two readings)
                 detector:str='label_compare', # its name
                 cls=PairResult, # the result class (`CheckResult` takes the files as `real`, `avatar`)
+                calibration:dict|None=None, # the detector's calibration (`fit_calibration`): the score's probability of an anomaly
+                band:tuple|None=None, # the detector's unsure band of scores, `(low, high)`
                 **where): # more fields of `cls`
     "Combine the two readings (and a detector's score) into a `cls`: errors and notes of both sides, score and verdict"
     sides = tuple(zip(SIDES, (real_reading, avatar_reading)))
@@ -108,8 +196,11 @@ def pair_result(real_reading:Reading, # the real face's reading
              + [f"{side}: {r.note}" for side, r in sides if r.note])
     if errors: score = None
     elif score is None: score = anomaly_score(real_reading.probs, avatar_reading.probs)
-    return cls(real_reading, avatar_reading, None if score is None else float(score), None if score is None else bool(score >= threshold), detector,
-               '; '.join(errors) or None, notes, float(threshold), **where)
+    unsure = score is not None and band is not None and band[0] <= score < band[1]
+    p = None if score is None else calibrated(calibration, score)
+    return cls(real_reading, avatar_reading, None if score is None else float(score), None if score is None else bool(score >= threshold) and not unsure,
+               detector, '; '.join(errors) or None, notes, float(threshold), p_anomaly=None if p is None else float(p),
+               unsure=bool(unsure), **where)
 
 
 # %% ../nbs/08_check.ipynb #4a9d9429
@@ -206,6 +297,10 @@ class AnomalyChecker:
                  detector:str|PairDetector|None=None): # a detector's name (see `DETECTORS`) or one; None: the checker card's default
         self.detector = load_detector(detector, threshold) if detector is None or isinstance(detector, str) else detector
         self.threshold = self.detector.threshold if threshold is None else threshold
+        named = detector is None or isinstance(detector, str)   # a detector from its card, whose calibration fits it
+        self.calibration = read_card(self.detector.name).get('calibration') if named else None
+        unsure = (self.calibration or {}).get('unsure')
+        self.band = (unsure['low'], unsure['high']) if unsure and threshold is None else None   # a band goes with the card's threshold
         real_enc, avatar_enc = self.detector.encoders
         if isinstance(self.detector, LabelCompare):
             real_model, avatar_model = real_model or real_enc, avatar_model or real_model or avatar_enc
@@ -231,7 +326,7 @@ class AnomalyChecker:
         "A `cls` per pair of readings, the pairs that both sides read scored in one batch"
         ok = [i for i, (r, a) in enumerate(pairs) if r.ok and a.ok]
         score = dict(zip(ok, self.scores([pairs[i][0] for i in ok], [pairs[i][1] for i in ok])))
-        return [pair_result(r, a, self.threshold, score.get(i), self.detector.name, cls, **{k: v[i] for k, v in where.items()})
+        return [pair_result(r, a, self.threshold, score.get(i), self.detector.name, cls, self.calibration, self.band, **{k: v[i] for k, v in where.items()})
                 for i, (r, a) in enumerate(pairs)]
 
     def check(self, real, # real face: PIL image, uint8 array or image file
@@ -408,3 +503,33 @@ def choose_detectors(valid:pd.Series # `valid_scores`
     v2 = max((k for k in valid.index if k.startswith('siamese-v2 ')), key=lambda k: valid[k])
     shipped = {'label-compare': 'label-compare', 'siamese-v1': 'siamese-v1', 'siamese-v2': v2}
     return dict(v2_variant=v2, default=max(shipped, key=lambda k: valid[shipped[k]]), shipped=shipped)
+
+# %% ../nbs/08_check.ipynb #9c1db51e
+def calibrate_detector(detector:PairDetector, # a shipped detector, at its card's threshold
+                       data:dict, # {style: `encode_pair_sets` output}, read with the detector's encoders
+                       max_share:float=0.1, # the most validation pairs the unsure band may hold
+                       seed:int=0) -> dict:
+    "A detector card's `calibration`: fitted and its unsure band chosen on the validation pairs of `TRAIN_SETS`, every test set scored once"
+    score = lambda ds: detector.scores(*ds.readings())
+    valid = _split(data, 'valid')
+    s, y = score(valid), valid.pairs.anomaly.to_numpy(bool)
+    cal, how = choose_calibration(s, y, seed)
+    band = choose_unsure_band(s, y, detector.threshold, max_share)
+    rows, every = [], []
+    for style, sets in data.items():
+        for name, by_split in sets.items():
+            ds = by_split.get('test')
+            if ds is None or not len(ds): continue
+            t, yt = score(ds), ds.pairs.anomaly.to_numpy(bool)
+            p = calibrated(cal, t); every.append((p, yt))
+            decided, share = decided_balanced_accuracy(t, yt, band['low'], band['high'])
+            rows.append(dict(style=style, pairs=name, n=len(ds), ece_score=round(expected_calibration_error(t, yt), 4),
+                             ece=round(expected_calibration_error(p, yt), 4), unsure_share=round(share, 4),
+                             balanced_accuracy=round(decided_balanced_accuracy(t, yt, detector.threshold, detector.threshold)[0], 4),
+                             decided_balanced_accuracy=round(decided, 4)))
+    p_all, y_all = (np.concatenate(v) for v in zip(*every))
+    return dict(**cal, threshold=detector.threshold, unsure=band, chosen=dict(
+        how=f"Platt or isotonic by the lower ECE on held-out halves of the validation pairs of {', '.join(TRAIN_SETS)} in every style "
+            f"({', '.join(data)}), fitted again on them all; the unsure band: the best balanced accuracy on the pairs outside it, holding "
+            f"at most {max_share:.0%} of them", valid_pairs=len(s), valid_ece_score=round(expected_calibration_error(s, y), 4), **how),
+        test=rows, reliability=dict(valid=reliability(calibrated(cal, s), y), test=reliability(p_all, y_all)))

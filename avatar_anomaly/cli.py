@@ -414,9 +414,11 @@ def cmd_check(real:Path=None, # real face image or folder
     checker = load_checker(checker_kw, onnx)
     results = checker.check_items(items, progress=len(items) > 20 and not json)
     for r in results: print(dumps(r.to_json()) if json else str(r))
-    n_err, n_anomalies = sum(r.error is not None for r in results), sum(bool(r.anomaly) for r in results)
-    print(f"{counted(len(results), 'pair')}: {counted(n_anomalies, 'anomaly', 'anomalies')}, {len(results) - n_err - n_anomalies} "
-          f"consistent, {counted(n_err, 'error')}", file=sys.stderr)
+    n_err, n_anomalies, n_unsure = (sum(r.error is not None for r in results), sum(bool(r.anomaly) for r in results),
+                                    sum(r.unsure for r in results))
+    unsure = f", {n_unsure} unsure" if n_unsure else ''
+    print(f"{counted(len(results), 'pair')}: {counted(n_anomalies, 'anomaly', 'anomalies')}, {len(results) - n_err - n_anomalies - n_unsure} "
+          f"consistent{unsure}, {counted(n_err, 'error')}", file=sys.stderr)
     if report is not None: write_report(results, report)   # after the summary: a full disk loses the report, not the summary
     return 2 if n_err else 1 if n_anomalies else 0
 

@@ -11,6 +11,7 @@ are the same on every machine: build them first (`python bench/avatar_reader.py 
     python bench/pairs.py --write-cards                    # and write the cards
     python bench/pairs.py --styles toon --epochs 5         # a quicker look
     python bench/pairs.py --avatar-model NAME --write-cards    # with the avatar reader
+    python bench/pairs.py --calibrate --write-cards        # no training: calibrate the shipped detectors (their cards' `calibration`)
 """
 import argparse, json, os, sys, time
 import numpy as np
@@ -18,13 +19,13 @@ import pandas as pd
 import torch
 from avatar_anomaly.data import dataset_path, read_dataset, usable_rows
 from avatar_anomaly import predict
-from avatar_anomaly.weights import read_card, write_card, CARDS_DIR, command_line
+from avatar_anomaly.weights import read_card, write_card, update_card, CARDS_DIR, command_line
 from avatar_anomaly.avatars import avatar_dir, avatar_table, avatar_styles, style_stylizer
 from avatar_anomaly.finetune import fer2013_photos, style_photos
 from avatar_anomaly.siamese_v1 import save_detector
 from avatar_anomaly.siamese_v2 import V2_VARIANTS
 from avatar_anomaly.check import (AnomalyChecker, LabelCompare, valid_scores, choose_detectors, CHECKER_CARD, DETECTORS, pair_sets, encode_pair_sets, compare_detectors,
-                                  leave_one_style_out, TRAIN_SETS)
+                                  leave_one_style_out, TRAIN_SETS, load_detector, calibrate_detector)
 
 DATASETS = ('fer2013', 'taiwan_faces', 'london_faces')
 STUDY = {'siamese-v1': 0.613, 'siamese-v2': 0.81}   # the study's accuracies (thesis section 3.2; its own pairs)
@@ -64,6 +65,20 @@ def speed(detector:str, n:int=2000) -> dict:
     return dict(detector=detector, pairs=n, seconds=round(secs, 2), pairs_per_s=round(n/secs, 1), errors=sum(r.error is not None for r in res),
                 threads=torch.get_num_threads(), cpu=f"{os.cpu_count()} cores visible")
 
+def calibrate(data:dict, a, command:str):
+    "Calibrate every shipped detector read with these encoders (no training); print each one's test figures; with --write-cards put them on its card"
+    for name, card in DETECTORS.items():
+        det = load_detector(name)
+        if tuple(det.encoders) != (a.real_model, a.avatar_model):
+            print(f"{name}: skipped, its encoders are {det.encoders}", file=sys.stderr); continue
+        t0 = time.time(); cal = calibrate_detector(det, data, max_share=a.max_unsure, seed=a.seed)
+        print(f"\n## {name}: {cal['method']} calibration, unsure band [{cal['unsure']['low']:.4g}, {cal['unsure']['high']:.4g}) around the "
+              f"threshold {det.threshold} ({cal['unsure']['share']:.1%} of the valid pairs; their balanced accuracy "
+              f"{cal['unsure']['balanced_accuracy']:.4f} → {cal['unsure']['decided_balanced_accuracy']:.4f} decided)\n"
+              f"held-out ECE on valid: {cal['chosen']['held_out_ece']} (the raw score: {cal['chosen']['valid_ece_score']})\n"
+              f"{pd.DataFrame(cal['test']).to_string(index=False)}")
+        if a.write_cards: update_card(card, calibration=dict(cal, command=command, seconds=round(time.time() - t0, 1)))
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--real-model', default=predict.DEFAULT_MODEL)
@@ -74,6 +89,8 @@ def main(argv=None):
     ap.add_argument('--no-loso', action='store_true', help='skip the leave-one-style-out run')
     ap.add_argument('--threads', type=int, default=1, help='torch CPU threads (1 is fastest on a shared machine)')
     ap.add_argument('--write-cards', action='store_true')
+    ap.add_argument('--calibrate', action='store_true', help="no training: calibrate the shipped detectors (and with --write-cards, their cards' calibration)")
+    ap.add_argument('--max-unsure', type=float, default=0.1, help='with --calibrate: the most validation pairs the unsure band may hold')
     ap.add_argument('--out', default=None, help='also write the full tables to this CSV stem (STEM.csv, STEM.loso.csv)')
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -90,6 +107,7 @@ def main(argv=None):
         counts[style] = {k: {s: len(d) for s, d in v.items()} for k, v in data[style].items()}
     if not data: sys.exit("no avatars of any style in the cache: build them first (bench/avatar_data.py)")
     log(f"pairs: {json.dumps(counts)}")
+    if a.calibrate: return calibrate(data, a, command)
     lc = LabelCompare()
     lc.encoders = (a.real_model, a.avatar_model)
     table, trained = compare_detectors(data, lc, epochs=a.epochs, seed=a.seed)
