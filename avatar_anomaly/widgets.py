@@ -164,7 +164,7 @@ def pair_view(r # a checked pair (`PairResult`: an image pair's or a camera fram
              ) -> dict:
     "What `result_html` shows of one checked pair: verdict, both readings, score and threshold, why, the error and notes"
     return dict(verdict=r.verdict, result=r, message=r.error, notes=r.notes, emotions=[(s, p) for s, p in zip(SIDES, (r.real_probs, r.avatar_probs)) if p],
-                score=r.score, threshold=r.threshold, explanation=r.explanation)
+                score=r.score, threshold=r.threshold, p_anomaly=r.p_anomaly, explanation=r.explanation)
 
 def _check_images(real, avatar, checker:AnomalyChecker, names:tuple, face_side:int) -> dict:
     "`check_inputs` of two images"
@@ -234,8 +234,9 @@ def result_html(out:dict # `check_inputs`' result
                ) -> str:
     "The verdict, both sides' emotions, the notes and the error of a check (and for videos the verdict over time and the summary) as HTML"
     v = out['verdict']
-    color = dict(ANOMALY='crimson', consistent='seagreen').get(v, 'darkorange')
-    score = '' if out.get('score') is None else f" (score {out['score']:.2f}, threshold {out['threshold']:.2f}{', at %.2f s' % out['at'] if 'at' in out else ''})"
+    color = dict(ANOMALY='crimson', consistent='seagreen', unsure='#b8860b').get(v, 'darkorange')
+    p = '' if out.get('p_anomaly') is None else f"anomaly probability {out['p_anomaly']:.2f}, "
+    score = '' if out.get('score') is None else f" ({p}score {out['score']:.2f}, threshold {out['threshold']:.2f}{', at %.2f s' % out['at'] if 'at' in out else ''})"
     parts = [f"<div class='aa-verdict' style='font-size:1.6em;font-weight:bold;color:{color}'>{v}</div>"
              + (f"<div class='aa-score'>{score.strip(' ()')}</div>" if score else '')
              + (f"<div class='aa-explanation'>{html.escape(out['explanation'])}</div>" if out.get('explanation') else '')]
