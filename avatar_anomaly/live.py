@@ -243,8 +243,9 @@ def judge_stream(pairs, # `read_stream`'s `(t_real, t_avatar, real Reading, avat
             results = checker.results(sides, PairResult)
             out = []
             for i, ((tr, ta, *_, detected), res) in enumerate(zip(chunk, results)):
-                state, since = hold(res.anomaly, tr)
-                out.append(LiveResult(**vars(res) | dict(anomaly=state), raw_anomaly=res.anomaly, since=since, time=tr, avatar_time=ta,
+                raw = None if res.score is None else bool(res.score >= res.threshold)   # persistence, not an unsure band, steadies a stream
+                state, since = hold(raw, tr)
+                out.append(LiveResult(**vars(res) | dict(anomaly=state, unsure=False), raw_anomaly=raw, since=since, time=tr, avatar_time=ta,
                                       frame=n + i, real_detected=detected[0], avatar_detected=detected[1]))
         n += len(chunk)
         yield from out
