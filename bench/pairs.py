@@ -12,6 +12,7 @@ are the same on every machine: build them first (`python bench/avatar_reader.py 
     python bench/pairs.py --styles toon --epochs 5         # a quicker look
     python bench/pairs.py --avatar-model NAME --write-cards    # with the avatar reader
     python bench/pairs.py --calibrate --write-cards        # no training: calibrate the shipped detectors (their cards' `calibration`)
+    python bench/pairs.py --calibrate --context            # and compare a calibrator that also sees how sure the readers are (printed only)
 """
 import argparse, json, os, sys, time
 import numpy as np
@@ -25,7 +26,8 @@ from avatar_anomaly.finetune import fer2013_photos, style_photos
 from avatar_anomaly.siamese_v1 import save_detector
 from avatar_anomaly.siamese_v2 import V2_VARIANTS
 from avatar_anomaly.check import (AnomalyChecker, LabelCompare, valid_scores, choose_detectors, CHECKER_CARD, DETECTORS, pair_sets, encode_pair_sets, compare_detectors,
-                                  leave_one_style_out, TRAIN_SETS, load_detector, calibrate_detector)
+                                  leave_one_style_out, TRAIN_SETS, load_detector, calibrate_detector, _split, anomaly_score, _logit,
+                                  choose_calibration, calibrated, expected_calibration_error)
 
 DATASETS = ('fer2013', 'taiwan_faces', 'london_faces')
 STUDY = {'siamese-v1': 0.613, 'siamese-v2': 0.81}   # the study's accuracies (thesis section 3.2; its own pairs)
@@ -65,6 +67,24 @@ def speed(detector:str, n:int=2000) -> dict:
     return dict(detector=detector, pairs=n, seconds=round(secs, 2), pairs_per_s=round(n/secs, 1), errors=sum(r.error is not None for r in res),
                 threads=torch.get_num_threads(), cpu=f"{os.cpu_count()} cores visible")
 
+def context_calibration(data:dict, name:str='siamese-v2'):
+    "Test ECE of `name`'s score, its card-style calibration, and a logistic calibrator on the score's logit, label-compare's logit and both readers' top probabilities (fitted on valid)"
+    from sklearn.linear_model import LogisticRegression
+    det = load_detector(name)
+    def inputs(ds):
+        r, av = ds.readings(); s = det.scores(r, av)
+        return s, np.c_[_logit(s), _logit(anomaly_score(r['probs'], av['probs'])), r['probs'].max(1), av['probs'].max(1)], ds.pairs.anomaly.to_numpy(int)
+    s, x, y = inputs(_split(data, 'valid'))
+    cal, ctx = choose_calibration(s, y)[0], LogisticRegression(C=1e4, max_iter=1000).fit(x, y)
+    rows = []
+    for style, sets in data.items():
+        for pairs, by_split in sets.items():
+            if 'test' not in by_split: continue
+            t, xt, yt = inputs(by_split['test'])
+            rows.append(dict(style=style, pairs=pairs, n=len(yt), ece_score=expected_calibration_error(t, yt),
+                             ece_calibrated=expected_calibration_error(calibrated(cal, t), yt), ece_context=expected_calibration_error(ctx.predict_proba(xt)[:, 1], yt)))
+    print(f"\n## {name}: a calibrator that also sees the readers' confidence (test ECE)\n{pd.DataFrame(rows).round(4).to_string(index=False)}")
+
 def calibrate(data:dict, a, command:str):
     "Calibrate every shipped detector read with these encoders (no training); print each one's test figures; with --write-cards put them on its card"
     for name, card in DETECTORS.items():
@@ -91,6 +111,7 @@ def main(argv=None):
     ap.add_argument('--write-cards', action='store_true')
     ap.add_argument('--calibrate', action='store_true', help="no training: calibrate the shipped detectors (and with --write-cards, their cards' calibration)")
     ap.add_argument('--max-unsure', type=float, default=0.1, help='with --calibrate: the most validation pairs the unsure band may hold')
+    ap.add_argument('--context', action='store_true', help="with --calibrate: also print the test ECE of a calibrator that sees the readers' confidence")
     ap.add_argument('--out', default=None, help='also write the full tables to this CSV stem (STEM.csv, STEM.loso.csv)')
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -107,7 +128,9 @@ def main(argv=None):
         counts[style] = {k: {s: len(d) for s, d in v.items()} for k, v in data[style].items()}
     if not data: sys.exit("no avatars of any style in the cache: build them first (bench/avatar_data.py)")
     log(f"pairs: {json.dumps(counts)}")
-    if a.calibrate: return calibrate(data, a, command)
+    if a.calibrate:
+        if a.context: context_calibration(data)
+        return calibrate(data, a, command)
     lc = LabelCompare()
     lc.encoders = (a.real_model, a.avatar_model)
     table, trained = compare_detectors(data, lc, epochs=a.epochs, seed=a.seed)
