@@ -79,7 +79,7 @@ def main(argv=None):
     res['machine']['load_average_at_end'] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(res, indent=1))
     if a.write_card:
-        res['command'] = command_line(__file__, argv if argv is not None else sys.argv[1:])
+        res['command'] = command_line('bench/camera.py', argv if argv is not None else sys.argv[1:])
         update_card(CAMERA_CARD, benchmarks={**read_card(CAMERA_CARD).get('benchmarks', {}), f'browser_{a.seconds:g}s': res})
         print(f"written to the {CAMERA_CARD} card")
 
