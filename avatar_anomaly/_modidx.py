@@ -229,6 +229,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                       'avatar_anomaly.check.PairResult': ('check.html#pairresult', 'avatar_anomaly/check.py'),
                                       'avatar_anomaly.check.PairResult.explanation': ( 'check.html#pairresult.explanation',
                                                                                        'avatar_anomaly/check.py'),
+                                      'avatar_anomaly.check.PairResult.over_threshold': ( 'check.html#pairresult.over_threshold',
+                                                                                          'avatar_anomaly/check.py'),
                                       'avatar_anomaly.check.PairResult.pair_json': ( 'check.html#pairresult.pair_json',
                                                                                      'avatar_anomaly/check.py'),
                                       'avatar_anomaly.check.PairResult.verdict': ( 'check.html#pairresult.verdict',

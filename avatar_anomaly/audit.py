@@ -140,11 +140,11 @@ def audit_items(sets:dict, # {generator: [item dicts: `key`, `photo`, `avatar`, 
         rows, rp, ap = [], [], []
         for i in items:
             r = next(res) if i['error'] is None else None
-            err = i['error'] if r is None else r.error   # anomaly: the score at the threshold (a rate counts every pair; no unsure band)
+            err = i['error'] if r is None else r.error   # a rate counts every pair: no unsure band
             rows.append(dict(i, error=err,
                              **(dict(real_emotion=None, avatar_emotion=None, real_p=math.nan, avatar_p=math.nan, score=math.nan, anomaly=None, kept=None)
                                 if err else dict(real_emotion=r.real_emotion, avatar_emotion=r.avatar_emotion, real_p=float(r.real_reading.probs.max()),
-                                                 avatar_p=float(r.avatar_reading.probs.max()), score=r.score, anomaly=r.score >= r.threshold,
+                                                 avatar_p=float(r.avatar_reading.probs.max()), score=r.score, anomaly=r.over_threshold,
                                                  kept=r.real_emotion == r.avatar_emotion))))
             rp.append(r.real_reading if r and not err else None); ap.append(r.avatar_reading if r and not err else None)
         probs = lambda rs: np.stack([x.probs if x is not None else np.zeros(len(EMOTIONS)) for x in rs]) if rs else np.zeros((0, len(EMOTIONS)))

@@ -137,6 +137,11 @@ class PairResult:
     avatar_box = property(lambda self: self.avatar_reading.box)
 
     @property
+    def over_threshold(self) -> bool|None:
+        "The score at or above the threshold, whatever the unsure band (None: not checked): the call a rate or a held live verdict counts"
+        return None if self.score is None else bool(self.score >= self.threshold)
+
+    @property
     def verdict(self) -> str:
         "'ANOMALY', 'consistent', 'unsure' (a score in the detector's unsure band), or 'error' when the pair could not be checked"
         return 'error' if self.error else 'unsure' if self.unsure else 'ANOMALY' if self.anomaly else 'consistent'

@@ -243,7 +243,7 @@ def judge_stream(pairs, # `read_stream`'s `(t_real, t_avatar, real Reading, avat
             results = checker.results(sides, PairResult)
             out = []
             for i, ((tr, ta, *_, detected), res) in enumerate(zip(chunk, results)):
-                raw = None if res.score is None else bool(res.score >= res.threshold)   # persistence, not an unsure band, steadies a stream
+                raw = res.over_threshold   # persistence, not an unsure band, steadies a stream
                 state, since = hold(raw, tr)
                 out.append(LiveResult(**vars(res) | dict(anomaly=state, unsure=False), raw_anomaly=raw, since=since, time=tr, avatar_time=ta,
                                       frame=n + i, real_detected=detected[0], avatar_detected=detected[1]))
