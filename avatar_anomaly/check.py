@@ -211,7 +211,8 @@ def pair_result(real_reading:Reading, # the real face's reading
 # %% ../nbs/08_check.ipynb #4a9d9429
 DETECTOR_CARD = 'label_compare'   # the label-compare detector's card: threshold, how it was chosen, benchmarks
 CHECKER_CARD = 'checker'          # the checker's card: the default detector and how it was chosen
-DETECTORS = {'label-compare': 'label_compare', 'siamese-v1': 'siamese_v1', 'siamese-v2': 'siamese_v2'}   # name → card
+DETECTORS = {'label-compare': 'label_compare', 'siamese-v1': 'siamese_v1', 'siamese-v2': 'siamese_v2',
+             'siamese-e2e': 'siamese_e2e'}   # name → card (siamese-e2e: chapter 08b)
 PAIR_MODELS = {'SiameseV1': SiameseV1, 'SiameseV2': SiameseV2}   # the pair-model classes a detector card may name
 
 class LabelCompare:
@@ -228,7 +229,7 @@ class LabelCompare:
         "1 − the probability that both show the same emotion, per pair"
         return anomaly_score(real['probs'], avatar['probs'])
 
-def detector_card(name:str|None=None # 'label-compare', 'siamese-v1', 'siamese-v2' (or with underscores); None: the default
+def detector_card(name:str|None=None # a `DETECTORS` name (or with underscores); None: the default
                  ) -> str:
     "The card name of a detector"
     name = read_card(CHECKER_CARD)['default_detector'] if name is None else name
@@ -423,19 +424,20 @@ def _box_in(box, photo:str, avatar:str):
 def encode_pair_sets(sets:dict, # {pair set: pairs} (`pair_sets`)
                      real_model:str, # the real-face reader
                      avatar_model:str, # the avatar reader
-                     progress:bool=True) -> dict:
+                     progress:bool=True,
+                     encode=encode_files) -> dict: # `encode_files`, or a function like it (e.g. one that keeps the crops)
     "`{pair set: {split: PairFeatures}}`; FER2013 images are read as crops; in photos faces are detected, and avatars cut at their photo's box"
     out = {}
     for name, pairs in sets.items():
         crops = name == 'fer2013'
         photos = sorted(set(pairs.real) | (set() if crops else set(pairs.avatar_photo)))
-        real = encode_files(_reader(real_model, crops), photos, progress=progress)
+        real = encode(_reader(real_model, crops), photos, progress=progress)
         avatars = sorted(set(pairs.avatar))
         if crops: boxes = None
         else:
             src = dict(zip(pairs.avatar, pairs.avatar_photo))
             boxes = {a: _box_in(real['boxes'][src[a]], src[a], a) for a in avatars}
-        avatar = encode_files(_reader(avatar_model, crops), avatars, progress=progress, boxes=boxes)
+        avatar = encode(_reader(avatar_model, crops), avatars, progress=progress, boxes=boxes)
         out[name] = {split: PairFeatures(p.reset_index(drop=True), real, avatar) for split, p in pairs.groupby('split', sort=False)}
     return out
 

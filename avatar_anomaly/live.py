@@ -366,7 +366,7 @@ def anomaly_spans(timeline:pd.DataFrame) -> list:
 
 class LiveSummary:
     "Running summary of `LiveResult`s: anomalous time, the longest anomaly, the emotions of both streams met; speeds from a `StageTimer`"
-    COLUMNS = ('time', 'real_emotion', 'avatar_emotion', 'score', 'raw_anomaly', 'anomaly', 'since')
+    COLUMNS = ('time', 'real_emotion', 'avatar_emotion', 'score', 'p_anomaly', 'raw_anomaly', 'anomaly', 'since')
     def __init__(self, threshold:float|None=None, # the checker's threshold (drawn in the plot)
                  timer:StageTimer|None=None): # its speeds go into the summary
         self.threshold, self.timer, self.rows, self.errors, self.trouble = threshold, timer, [], {}, []
@@ -375,12 +375,12 @@ class LiveSummary:
     def add(self, r:LiveResult):
         "Count one result"
         ri, ai = (EMOTIONS.index(e) if e else -1 for e in (r.real_emotion, r.avatar_emotion))
-        self.rows.append((r.time, ri, ai, np.nan if r.score is None else r.score, r.raw_anomaly, r.anomaly, np.nan if r.since is None else r.since))
+        self.rows.append((r.time, ri, ai, np.nan if r.score is None else r.score, np.nan if r.p_anomaly is None else r.p_anomaly, r.raw_anomaly, r.anomaly, np.nan if r.since is None else r.since))
         if r.error: self.errors[r.error] = self.errors.get(r.error, 0) + 1
         else: self.confusion[ri, ai] += 1
 
     def timeline(self) -> pd.DataFrame:
-        "One row per pair: time, both emotions, score, raw and live anomaly, since"
+        "One row per pair: time, both emotions, score, anomaly probability, raw and live anomaly, since"
         df = pd.DataFrame(self.rows, columns=list(self.COLUMNS))
         for c in ('real_emotion', 'avatar_emotion'): df[c] = [EMOTIONS[i] if i >= 0 else None for i in df[c]]
         return df
@@ -408,18 +408,20 @@ def plot_timeline(timeline, # `LiveSummary.timeline()`, a `read_report` table, o
                   threshold:float|None=None, # the checker's threshold, drawn on the score
                   title:str='', # figure title
                   figsize:tuple=(9, 4.5)):
-    "Figure: both streams' emotions (top) and the anomaly score (bottom) over time, live anomalies shaded"
+    "Figure: both streams' emotions (top), the anomaly score and probability (bottom) over time, live anomalies shaded"
     import matplotlib.pyplot as plt
     df = timeline if isinstance(timeline, pd.DataFrame) else pd.DataFrame([r.to_json() for r in timeline])
-    df = df.assign(since=pd.to_numeric(df.since, errors='coerce'), score=pd.to_numeric(df.score, errors='coerce'))
+    df = df.assign(since=pd.to_numeric(df.since, errors='coerce'), score=pd.to_numeric(df.score, errors='coerce'),
+                   p_anomaly=pd.to_numeric(df.p_anomaly, errors='coerce') if 'p_anomaly' in df else np.nan)
     fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=figsize, gridspec_kw=dict(height_ratios=[2, 1]))
     y = {e: i for i, e in enumerate(EMOTIONS)}
     for col, ls, label in (('real_emotion', '-', 'real face'), ('avatar_emotion', '--', 'avatar')):
         top.step(df.time, df[col].map(y).astype(float), where='post', ls=ls, lw=2, label=label)
     top.set_yticks(range(len(EMOTIONS)), EMOTIONS); top.set_ylim(-.5, len(EMOTIONS) - .5); top.legend(loc='upper left', fontsize=8)
     bottom.plot(df.time, df.score, color='k', lw=1, label='score')
+    if df.p_anomaly.notna().any(): bottom.plot(df.time, df.p_anomaly, color='tab:blue', lw=1.5, label='anomaly probability')
     if threshold is not None: bottom.axhline(threshold, color='r', ls=':', lw=1, label=f'threshold {threshold:g}')
-    bottom.set_ylim(0, 1); bottom.set_ylabel('score'); bottom.set_xlabel('seconds'); bottom.legend(loc='lower right', fontsize=8)
+    bottom.set_ylim(0, 1); bottom.set_ylabel('score, probability'); bottom.set_xlabel('seconds'); bottom.legend(loc='lower right', fontsize=8)
     for s, e in anomaly_spans(df):
         for ax in (top, bottom): ax.axvspan(s, e, color='tab:red', alpha=.15, lw=0)
     top.set_title(title or 'anomalies shaded')

@@ -13,6 +13,8 @@ are the same on every machine: build them first (`python bench/avatar_reader.py 
     python bench/pairs.py --avatar-model NAME --write-cards    # with the avatar reader
     python bench/pairs.py --calibrate --write-cards        # no training: calibrate the shipped detectors (their cards' `calibration`)
     python bench/pairs.py --calibrate --context            # and compare a calibrator that also sees how sure the readers are (printed only)
+    python bench/pairs.py --end-to-end --write-cards       # train the end-to-end detector (chapter 08b) beside the shipped ones; its cards
+    python bench/pairs.py --teacher                        # label-compare on the RAF-DB teacher's readings, same-person pairs (printed only)
 """
 import argparse, json, os, sys, time
 import numpy as np
@@ -25,11 +27,15 @@ from avatar_anomaly.avatars import avatar_dir, avatar_table, avatar_styles, styl
 from avatar_anomaly.finetune import fer2013_photos, style_photos
 from avatar_anomaly.siamese_v1 import save_detector
 from avatar_anomaly.siamese_v2 import V2_VARIANTS
+from avatar_anomaly.end_to_end import crop_files, train_end_to_end, end_to_end_scores, save_end_to_end
 from avatar_anomaly.check import (AnomalyChecker, LabelCompare, valid_scores, choose_detectors, CHECKER_CARD, DETECTORS, pair_sets, encode_pair_sets, compare_detectors,
                                   leave_one_style_out, TRAIN_SETS, load_detector, calibrate_detector, _split, anomaly_score, _logit,
-                                  choose_calibration, calibrated, expected_calibration_error)
+                                  choose_calibration, calibrated, expected_calibration_error, _rows)
+from avatar_anomaly.siamese_v1 import choose_threshold, pair_metrics
 
 DATASETS = ('fer2013', 'taiwan_faces', 'london_faces')
+E2E_READERS = ('pairs_photo_dan_fernet_s', 'pairs_avatar_dan_fernet_s')   # the end-to-end detector's fine-tuned readers
+TARGETS = {('taiwan', None): 0.90, ('london', None): 0.85, ('fer2013', 'toon'): 0.88, ('fer2013', 'whitebox'): 0.86}   # issue 26 (test balanced)
 STUDY = {'siamese-v1': 0.613, 'siamese-v2': 0.81}   # the study's accuracies (thesis section 3.2; its own pairs)
 
 def style_sample(ds:str, style:str) -> pd.DataFrame:
@@ -85,19 +91,98 @@ def context_calibration(data:dict, name:str='siamese-v2'):
                              ece_calibrated=expected_calibration_error(calibrated(cal, t), yt), ece_context=expected_calibration_error(ctx.predict_proba(xt)[:, 1], yt)))
     print(f"\n## {name}: a calibrator that also sees the readers' confidence (test ECE)\n{pd.DataFrame(rows).round(4).to_string(index=False)}")
 
-def calibrate(data:dict, a, command:str):
-    "Calibrate every shipped detector read with these encoders (no training); print each one's test figures; with --write-cards put them on its card"
+def calibrate(data:dict, a, command:str, sets:dict):
+    "Calibrate every shipped detector on the pairs read with its own encoders (no training); print each one's test figures; with --write-cards put them on its card"
+    read = {(a.real_model, a.avatar_model): data}
     for name, card in DETECTORS.items():
         det = load_detector(name)
-        if tuple(det.encoders) != (a.real_model, a.avatar_model):
-            print(f"{name}: skipped, its encoders are {det.encoders}", file=sys.stderr); continue
-        t0 = time.time(); cal = calibrate_detector(det, data, max_share=a.max_unsure, seed=a.seed)
+        enc = tuple(det.encoders)
+        if enc not in read: read[enc] = {style: encode_pair_sets(s, *enc) for style, s in sets.items()}
+        t0 = time.time(); cal = calibrate_detector(det, read[enc], max_share=a.max_unsure, seed=a.seed)
         print(f"\n## {name}: {cal['method']} calibration, unsure band [{cal['unsure']['low']:.4g}, {cal['unsure']['high']:.4g}) around the "
               f"threshold {det.threshold} ({cal['unsure']['share']:.1%} of the valid pairs; their balanced accuracy "
               f"{cal['unsure']['balanced_accuracy']:.4f} → {cal['unsure']['decided_balanced_accuracy']:.4f} decided)\n"
               f"held-out ECE on valid: {cal['chosen']['held_out_ece']} (the raw score: {cal['chosen']['valid_ece_score']})\n"
               f"{pd.DataFrame(cal['test']).to_string(index=False)}")
         if a.write_cards: update_card(card, calibration=dict(cal, command=command, seconds=round(time.time() - t0, 1)))
+
+def targets_met(table:pd.DataFrame) -> pd.DataFrame:
+    "Test balanced accuracy of each detector against issue 26's targets (taiwan and london pairs in every style; FER2013 toon and White-box)"
+    t = table[table.split == 'test']
+    rows = [dict(detector=r.detector, style=r.style, pairs=r.pairs, balanced_accuracy=round(r.balanced_accuracy, 4), target=want,
+                 met=bool(r.balanced_accuracy >= want)) for r in t.itertuples() for (pairs, style), want in TARGETS.items()
+            if r.pairs == pairs and style in (None, r.style)]
+    return pd.DataFrame(rows)
+
+def teacher_compare(data:dict) -> pd.DataFrame:
+    "Label-compare on the RAF-DB teacher's readings (chapter 02c) of both sides, or averaged with the readers', against the readers' alone: the same-person pair sets (the teacher reads ~14 images/s, too slow for the FER2013 pairs here); thresholds chosen on the taiwan_faces valid pairs of every style"
+    from avatar_anomaly.targets import Teacher, teacher_readings, softmax
+    from avatar_anomaly.dls import TEACHER_COLUMNS
+    teacher, sets = Teacher(), {}
+    for style, by_set in data.items():
+        for name in ('taiwan', 'taiwan+self', 'london'):
+            for split, ds in by_set.get(name, {}).items():
+                t = [softmax(teacher_readings(list(ds.pairs[c]), teacher, progress=False)[0][TEACHER_COLUMNS].to_numpy()) for c in ('real', 'avatar')]
+                sets[(style, name, split)] = (ds, *t)
+    scorers = {'readers': lambda ds, tr, ta: anomaly_score(ds.pa, ds.pb), 'teacher': lambda ds, tr, ta: anomaly_score(tr, ta),
+               'teacher photo, reader avatar': lambda ds, tr, ta: anomaly_score(tr, ds.pb),
+               'readers + teacher': lambda ds, tr, ta: anomaly_score((ds.pa + tr)/2, (ds.pb + ta)/2)}
+    rows = []
+    for name, f in scorers.items():
+        valid = [k for k in sets if k[1] == 'taiwan' and k[2] == 'valid']
+        thr = choose_threshold(np.concatenate([f(*sets[k]) for k in valid]), np.concatenate([sets[k][0].pairs.anomaly for k in valid]))
+        rows += [dict(detector=f'label-compare ({name})', style=k[0], pairs=k[1], balanced_accuracy=pair_metrics(v[0].pairs.assign(score=f(*v)), thr)['all']['balanced_accuracy'])
+                 for k, v in sets.items() if k[2] == 'test']
+    table = pd.DataFrame(rows).pivot_table(index=['pairs', 'style'], columns='detector', values='balanced_accuracy')
+    pd.set_option('display.width', 250)
+    print(f"## same-person test pairs, balanced accuracy (label-compare on the teacher's readings; thresholds from taiwan_faces valid)\n{table.round(4).to_string()}")
+    return table
+
+def end_to_end(data:dict, sets:dict, a, command:str) -> pd.DataFrame:
+    "Train the end-to-end detector on the crops of the same pairs, score it beside the shipped detectors (each at its card's threshold); with --write-cards ship it and choose the checker's default again"
+    crops = {style: encode_pair_sets(s, a.real_model, a.avatar_model, encode=crop_files) for style, s in sets.items()}
+    torch.set_num_threads(2)
+    learn, thr = train_end_to_end(_split(crops, 'train'), _split(crops, 'valid'), a.real_model, a.avatar_model, epochs=a.e2e_epochs, seed=a.seed)
+    rows = _rows('siamese-e2e', lambda ds: end_to_end_scores(learn.model, ds), thr, crops)
+    for name in DETECTORS:
+        if name == 'siamese-e2e': continue
+        det = load_detector(name)
+        if tuple(det.encoders) != (a.real_model, a.avatar_model): continue
+        rows += _rows(name, lambda ds: det.scores(*ds.readings()), det.threshold, data)
+    table = pd.DataFrame(rows)
+    pd.set_option('display.width', 250)
+    print(f"## test balanced accuracy (end-to-end: {learn.minutes:.1f} min training; the others at their cards' thresholds)\n{summary(table).T.to_string()}")
+    valid = valid_scores(table)
+    print(f"\n## valid balanced accuracy (pair-weighted)\n{valid.round(4).to_string()}\n\n## issue 26's targets\n{targets_met(table).to_string(index=False)}")
+    if not a.write_cards: return table
+    counts = {st: {k: {s: len(d) for s, d in v.items()} for k, v in c.items()} for st, c in crops.items()}
+    e2e = lambda name: table[table.detector == name].round(4).to_dict('records')
+    save_end_to_end(learn.model, 'siamese_e2e', E2E_READERS, dict(
+        description='End-to-end Siamese: the photo and avatar readers fine-tuned together under a v2 head ([a, b, |a − b|, a·b] → MLP → one '
+                    'logit) with each reader\'s own emotion loss (chapter 08b); score = the sigmoid',
+        features="each fine-tuned reader's vector before its last Linear + BatchNorm", threshold=thr, variant='siamese-e2e rich',
+        chosen=dict(how=f"choose_threshold: the best balanced accuracy on the validation pairs of {', '.join(TRAIN_SETS)} in every style "
+                        f"({', '.join(crops)}), then each test set scored once", command=command),
+        training=dict(styles=list(crops), sets=list(TRAIN_SETS), pairs=counts, parents=dict(real=a.real_model, avatar=a.avatar_model),
+                      recipe=learn.recipe, minutes=learn.minutes, history=[list(map(float, v)) for v in learn.recorder.values]),
+        benchmarks=dict(rows=e2e('siamese-e2e'), others={k: e2e(k) for k in table.detector.unique() if k != 'siamese-e2e'},
+                        targets=targets_met(table).to_dict('records'))))
+    checker = read_card(CHECKER_CARD)
+    shipped = {k: round(float(valid[k]), 4) for k in valid.index}
+    checker['default_detector'] = max(shipped, key=shipped.get)
+    checker['chosen'] = dict(checker['chosen'], valid_balanced_accuracy=shipped, command=command,
+                             how="the shipped detector with the best pair-weighted balanced accuracy on the validation pairs, each at its card's threshold")
+    write_card(CARDS_DIR/f'{CHECKER_CARD}.json', checker)
+    print(f"checker default: {checker['default_detector']}")
+    default_speed(a, command)
+    return table
+
+def default_speed(a, command:str):
+    "The checker's default detector's speed, printed; with --write-cards on the checker card (`benchmarks.speed`)"
+    checker = read_card(CHECKER_CARD)
+    sp = dict(speed(checker['default_detector']), command=command)
+    print(f"\n## speed of the default detector ({sp['detector']}), {sp['threads']} torch thread(s): {sp}")
+    if a.write_cards: update_card(CHECKER_CARD, benchmarks=dict(checker['benchmarks'], speed=sp))
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -112,17 +197,22 @@ def main(argv=None):
     ap.add_argument('--calibrate', action='store_true', help="no training: calibrate the shipped detectors (and with --write-cards, their cards' calibration)")
     ap.add_argument('--max-unsure', type=float, default=0.1, help='with --calibrate: the most validation pairs the unsure band may hold')
     ap.add_argument('--context', action='store_true', help="with --calibrate: also print the test ECE of a calibrator that sees the readers' confidence")
+    ap.add_argument('--end-to-end', action='store_true', help='train the end-to-end detector (chapter 08b) and score it beside the shipped ones')
+    ap.add_argument('--e2e-epochs', type=int, default=3, help='with --end-to-end: its epochs over the training pairs')
+    ap.add_argument('--teacher', action='store_true', help="label-compare on the RAF-DB teacher's readings of the same-person pairs (printed)")
+    ap.add_argument('--speed', action='store_true', help="only the default detector's checking speed (with --write-cards, on the checker card)")
     ap.add_argument('--out', default=None, help='also write the full tables to this CSV stem (STEM.csv, STEM.loso.csv)')
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     command = command_line('bench/pairs.py', argv)
     log = lambda m: print(m, file=sys.stderr, flush=True)
+    if a.speed: return default_speed(a, command)
     t0 = time.time()
-    data, counts = {}, {}
+    data, counts, by_style = {}, {}, {}
     for style in a.styles:
         av = cached_avatars(style, log)
         if not av: continue
-        sets = pair_sets(av, seed=a.seed)
+        sets = by_style[style] = pair_sets(av, seed=a.seed)
         log(f"{style}: encoding {', '.join(f'{k} ({len(v)} pairs)' for k, v in sets.items())}")
         data[style] = encode_pair_sets(sets, a.real_model, a.avatar_model)
         counts[style] = {k: {s: len(d) for s, d in v.items()} for k, v in data[style].items()}
@@ -130,7 +220,9 @@ def main(argv=None):
     log(f"pairs: {json.dumps(counts)}")
     if a.calibrate:
         if a.context: context_calibration(data)
-        return calibrate(data, a, command)
+        return calibrate(data, a, command, by_style)
+    if a.end_to_end: return end_to_end(data, by_style, a, command)
+    if a.teacher: return teacher_compare(data)
     lc = LabelCompare()
     lc.encoders = (a.real_model, a.avatar_model)
     table, trained = compare_detectors(data, lc, epochs=a.epochs, seed=a.seed)

@@ -1,6 +1,7 @@
 """Rebuild everything built on the photo reader, in order, by one command: the teacher's readings, the photo reader, its
 benchmarks, the avatar reader, the label-compare threshold, the pair detectors (Siamese v1/v2 and the checker's default),
-Table 4 and the live settings. Like `dvc repro`, each stage names its inputs (`deps`) and its products (`outs`); a stage runs
+the end-to-end detector (its fine-tuned readers, the checker's default again), every detector's calibration, Table 4 and
+the live settings. Like `dvc repro`, each stage names its inputs (`deps`) and its products (`outs`); a stage runs
 only when the sha256 of an input or product differs from `bench/chain.lock.json`, the record of the last run, so a changed
 photo reader reruns everything after it and an unchanged one nothing. The lock is written after each stage: a killed rebuild
 goes on where it stopped.
@@ -42,10 +43,16 @@ STAGES = [
     Stage('pair_detectors', ['python bench/pairs.py --write-cards --out ../runs/pairs'],
           ['bench/pairs.py', f'{M}/photos_dan_fernet_s.safetensors', f'{M}/avatars_dan_fernet_s.safetensors', f'{C}/label_compare.json'],
           [f'{M}/siamese_v1.safetensors', f'{M}/siamese_v2.safetensors', f'{C}/checker.json']),
+    Stage('end_to_end', ['python bench/pairs.py --end-to-end --write-cards', 'python bench/pairs.py --speed --threads 2 --write-cards'],
+          ['bench/pairs.py', 'avatar_anomaly/end_to_end.py', f'{M}/photos_dan_fernet_s.safetensors', f'{M}/avatars_dan_fernet_s.safetensors',
+           f'{M}/siamese_v1.safetensors', f'{M}/siamese_v2.safetensors'],
+          [f'{M}/siamese_e2e.safetensors', f'{M}/pairs_photo_dan_fernet_s.safetensors', f'{M}/pairs_avatar_dan_fernet_s.safetensors']),
+    Stage('calibration', ['python bench/pairs.py --calibrate --write-cards'],
+          ['bench/pairs.py', f'{C}/label_compare.json', f'{M}/siamese_v1.safetensors', f'{M}/siamese_v2.safetensors', f'{M}/siamese_e2e.safetensors'], []),
     Stage('table4', ['python bench/table4.py'], ['bench/table4.py', f'{M}/photos_dan_fernet_s.safetensors', f'{M}/avatars_dan_fernet_s.safetensors'],
           [f'{C}/table4.json']),
     Stage('live', ['python bench/live.py --choose --write-card'],
-          ['bench/live.py', f'{C}/checker.json', f'{M}/siamese_v2.safetensors', f'{M}/photos_dan_fernet_s.safetensors'], []),
+          ['bench/live.py', f'{C}/checker.json', f'{M}/siamese_e2e.safetensors', f'{M}/siamese_v2.safetensors', f'{M}/photos_dan_fernet_s.safetensors'], []),
 ]
 
 def sha256(path:Path) -> str|None:
