@@ -16,7 +16,7 @@ from fastai.learner import Learner
 from fastai.optimizer import Adam
 from .data import pil_to_array
 from .augment import valid_aug
-from .weights import read_model_card
+from .weights import read_model_card, MODELS_DIR
 from .backbones import preset_of
 from .dan import DAN, save_dan
 from .train import CPUAutocast, cpu_has_bf16, csv_logger, timed_fit
@@ -157,7 +157,6 @@ def save_end_to_end(model:EndToEndPair, # trained
                     card:dict, # the detector card: threshold, chosen, training, benchmarks, ...
                     cards_dir:str|Path|None=None, models_dir:str|Path|None=None) -> dict: # default: the package's
     "Write both fine-tuned readers (each with a card from its parent's) and the head as a detector naming them; returns the detector card"
-    from avatar_anomaly.weights import CARDS_DIR, MODELS_DIR
     models_dir = Path(models_dir or MODELS_DIR)
     for side, stem, parent in zip(('real', 'avatar'), readers, model.readers):
         _, pc = read_model_card(parent)

@@ -163,7 +163,7 @@ def end_to_end(data:dict, sets:dict, a, command:str) -> pd.DataFrame:
         features="each fine-tuned reader's vector before its last Linear + BatchNorm", threshold=thr, variant='siamese-e2e rich',
         chosen=dict(how=f"choose_threshold: the best balanced accuracy on the validation pairs of {', '.join(TRAIN_SETS)} in every style "
                         f"({', '.join(crops)}), then each test set scored once", command=command),
-        training=dict(styles=list(crops), sets=list(TRAIN_SETS), pairs=counts, parents=dict(real=a.real_model, avatar=a.avatar_model),
+        training=dict(epochs=a.e2e_epochs, styles=list(crops), sets=list(TRAIN_SETS), pairs=counts, parents=dict(real=a.real_model, avatar=a.avatar_model),
                       recipe=learn.recipe, minutes=learn.minutes, history=[list(map(float, v)) for v in learn.recorder.values]),
         benchmarks=dict(rows=e2e('siamese-e2e'), others={k: e2e(k) for k in table.detector.unique() if k != 'siamese-e2e'},
                         targets=targets_met(table).to_dict('records'))))
