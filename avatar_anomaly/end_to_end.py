@@ -125,8 +125,8 @@ def end_to_end_scores(model:EndToEndPair, # a trained model
     model.eval()
     if not len(ds): return np.zeros(0, np.float32)
     vectors = []
-    for side, col, x in (('real', 'real', ds.xa), ('avatar', 'avatar', ds.xb)):
-        _, first, inv = np.unique(ds.pairs[col].to_numpy(str), return_index=True, return_inverse=True)
+    for side, x in (('real', ds.xa), ('avatar', ds.xb)):   # the pairs' columns are named like the model's sides
+        _, first, inv = np.unique(ds.pairs[side].to_numpy(str), return_index=True, return_inverse=True)
         crops = x[torch.from_numpy(first)]
         f = torch.cat([model.read(side, crops[s:s + bs])[0] for s in range(0, len(crops), bs)])
         vectors.append(f[torch.from_numpy(inv.ravel())].float())

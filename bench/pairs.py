@@ -141,7 +141,7 @@ def teacher_compare(data:dict) -> pd.DataFrame:
 def end_to_end(data:dict, sets:dict, a, command:str) -> pd.DataFrame:
     "Train the end-to-end detector on the crops of the same pairs, score it beside the shipped detectors (each at its card's threshold); with --write-cards ship it and choose the checker's default again"
     crops = {style: encode_pair_sets(s, a.real_model, a.avatar_model, encode=crop_files) for style, s in sets.items()}
-    torch.set_num_threads(2)
+    torch.set_num_threads(2)   # the readers' convolutions use both cores (the feature-vector runs above use --threads)
     learn, thr = train_end_to_end(_split(crops, 'train'), _split(crops, 'valid'), a.real_model, a.avatar_model, epochs=a.e2e_epochs, seed=a.seed)
     rows = _rows('siamese-e2e', lambda ds: end_to_end_scores(learn.model, ds), thr, crops)
     for name in DETECTORS:
@@ -173,8 +173,7 @@ def end_to_end(data:dict, sets:dict, a, command:str) -> pd.DataFrame:
     checker['chosen'] = dict(checker['chosen'], valid_balanced_accuracy=shipped, command=command,
                              how="the shipped detector with the best pair-weighted balanced accuracy on the validation pairs, each at its card's threshold")
     write_card(CARDS_DIR/f'{CHECKER_CARD}.json', checker)
-    print(f"checker default: {checker['default_detector']}")
-    default_speed(a, command)
+    print(f"checker default: {checker['default_detector']}   (its speed: python bench/pairs.py --speed --threads 2 --write-cards)")
     return table
 
 def default_speed(a, command:str):
