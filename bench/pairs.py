@@ -176,6 +176,14 @@ def end_to_end(data:dict, sets:dict, a, command:str) -> pd.DataFrame:
     print(f"checker default: {checker['default_detector']}   (its speed: python bench/pairs.py --speed --threads 2 --write-cards)")
     return table
 
+def kept_detectors(real_model:str, avatar_model:str) -> dict:
+    "Valid figures (from the checker card) of the detectors a plain run does not retrain, where they were built on the same readers"
+    try: prior = read_card(CHECKER_CARD)['chosen']['valid_balanced_accuracy']
+    except (FileNotFoundError, KeyError): return {}
+    parents = lambda name: read_card(name.replace('-', '_')).get('training', {}).get('parents', {})
+    return {k: v for k, v in prior.items() if k not in ('label-compare', 'siamese-v1', 'siamese-v2') and k in DETECTORS
+            and (CARDS_DIR/f"{k.replace('-', '_')}.json").is_file() and parents(k) == dict(real=real_model, avatar=avatar_model)}
+
 def default_speed(a, command:str):
     "The checker's default detector's speed, printed; with --write-cards on the checker card (`benchmarks.speed`)"
     checker = read_card(CHECKER_CARD)
@@ -258,12 +266,15 @@ def main(argv=None):
         save_detector(model, card, dict(description=desc, **base, threshold=thr, chosen=dict(how=how, command=command),
                                         variant=name, study_accuracy=STUDY[card.replace('_', '-')],
                                         benchmarks=dict(rows=rows(name), label_compare=rows('label-compare'), variants=others, minutes=minutes)))
-    shipped, best = choice['shipped'], choice['default']
+    shipped = {k: round(float(valid[v]), 4) for k, v in choice['shipped'].items()}
+    kept = kept_detectors(a.real_model, a.avatar_model)   # the end-to-end detector keeps its place until --end-to-end trains it again
+    best = max({**shipped, **kept}.items(), key=lambda kv: kv[1])[0]
     sp = speed(best)
     print(f"\n## speed of the default detector ({best}), {sp['threads']} torch thread(s): {sp}")
     write_card(CARDS_DIR/f'{CHECKER_CARD}.json', dict(kind='checker', default_detector=best, chosen=dict(
         how='the shipped detector with the best pair-weighted balanced accuracy on the validation pairs (label-compare at a threshold '
-            'chosen on those pairs)', valid_balanced_accuracy={k: round(float(valid[v]), 4) for k, v in shipped.items()},
+            'chosen on those pairs; detectors this run did not retrain with their figures from the last run that did)',
+        valid_balanced_accuracy={**shipped, **kept},
         command=command), benchmarks=dict(table=table.round(4).to_dict('records'), loso=None if loso is None else loso.round(4).to_dict('records'),
                                            speed=sp, seconds=round(time.time() - t0))))
     return table

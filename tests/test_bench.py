@@ -27,6 +27,36 @@ def test_fer2013_shipped_model():
         assert f[key]['accuracy'] == pytest.approx(recorded[key]['accuracy'], abs=2e-3)   # same model, same numbers
     assert f['flip_tta']['accuracy'] >= 0.70, "the shipped model's FER2013 test target"
 
+def test_pairs_keeps_the_end_to_end_detector_when_others_retrain():
+    "A plain `bench/pairs.py --write-cards` run chooses the default among its retrained detectors and the end-to-end one, whose figure it keeps, only when that was built on the same readers"
+    import pairs
+    from avatar_anomaly.weights import read_card
+    parents = read_card('siamese_e2e')['training']['parents']
+    kept = pairs.kept_detectors(parents['real'], parents['avatar'])
+    assert kept == {'siamese-e2e': read_card('checker')['chosen']['valid_balanced_accuracy']['siamese-e2e']}
+    assert pairs.kept_detectors('another_reader', parents['avatar']) == {}
+
+def test_aligned_student_targets_heads_and_loss():
+    "The 112-px student's people-targets mix the ratings in where a photo has them, its flip TTA reads a face and its mirror alike, and head B alone hears the teacher"
+    import numpy as np, pandas as pd, torch
+    import aligned_student as S
+    from avatar_anomaly.data import EMOTIONS
+    from avatar_anomaly.dls import RATING_COLUMNS
+    ratings = {c: [0.6 if c == 'rating_happiness' else 0.4 if c == 'rating_surprise' else 0., np.nan] for c in RATING_COLUMNS}
+    p = S.people_targets(pd.DataFrame(dict(label=['happiness', 'neutral'], **ratings)), 0.5)
+    assert np.allclose(p[0, [EMOTIONS.index('happiness'), EMOTIONS.index('surprise')]], [0.8, 0.2]) and p[1, EMOTIONS.index('neutral')] == 1
+    torch.manual_seed(0)
+    model = S.TwoHeads('resnet10t').eval()
+    faces = np.random.default_rng(0).integers(0, 256, (3, 112, 112, 3), dtype=np.uint8)
+    (a, b), (am, bm) = S.heads(model, faces), S.heads(model, faces[:, :, ::-1])
+    assert a.shape == b.shape == (3, 7) and np.allclose(a.sum(1), 1, atol=1e-5) and np.allclose(a, am, atol=1e-5) and np.allclose(b, bm, atol=1e-5)
+    out = torch.randn(2, 14)
+    soft = torch.cat([torch.eye(7)[:2], torch.tensor([[5., 0, 0, 0, 0, 0, 0], [np.nan]*7])], 1)
+    untaught = S.TwoHeadLoss(0.)(out, soft)
+    assert torch.isclose(untaught, torch.nn.functional.cross_entropy(out[:, :7], torch.arange(2)) + torch.nn.functional.cross_entropy(out[:, 7:], torch.arange(2)))
+    moved = out.clone(); moved[0, :7] += torch.tensor([3., 0, 0, 0, 0, 0, 0])
+    assert S.TwoHeadLoss(1.)(out, soft) != untaught and torch.isclose(S.TwoHeadLoss(1.)(moved, soft) - S.TwoHeadLoss(1.)(out, soft), S.TwoHeadLoss(0.)(moved, soft) - untaught)   # head A never hears the teacher
+
 def test_smile_gap_biases_undo_a_class_prior():
     "`fit_biases` finds the logit shift that a reader's skew towards one class needs, and `degrade` keeps the peer's input shape"
     import numpy as np

@@ -1,0 +1,163 @@
+"""A 112-px colour student (#25) on the teacher's own input: every FER2013 and taiwan_faces image aligned on YuNet's five
+landmarks to the 112-px template (FER2013's gray crops upscaled first, as `bench/teacher.py` measured best), a timm backbone
+from scratch with two heads on one body: head A learns people's targets alone (the label; taiwan_faces' observer ratings at half
+share), head B the same mixed half and half with the RAF-DB teacher (T²·KL at temperature 2, `soft_target_ce`). Class-balanced
+sampling, taiwan_faces train repeated, flips and small affines (`PairShift`), bf16 autocast. Then each head, the teacher, the
+default photo reader and their probability averages on FER2013 valid/test (flip TTA), taiwan_faces valid/test and london_faces
+test; with `--write-card` the figures go on `avatar_anomaly/cards/aligned_student.json`. Choose on valid; the test rows are read
+once.
+
+    python bench/aligned_student.py --epochs 10 --out ../runs/aligned_student --write-card
+"""
+import argparse, time
+from pathlib import Path
+import numpy as np
+import pandas as pd
+import timm
+import torch
+from torch import nn
+from fastai.vision.all import Learner, DataLoaders, ChannelsLast
+from avatar_anomaly.data import EMOTIONS, cache_dir, dataset_path, read_dataset, usable_rows, load_image
+from avatar_anomaly.weights import CARDS_DIR, write_card, command_line
+from avatar_anomaly.backbones import Evaluation
+from avatar_anomaly.dan import soft_target_ce
+from avatar_anomaly.dls import RATING_COLUMNS, TEACHER_COLUMNS, row_distribution
+from avatar_anomaly.predict import DEFAULT_MODEL
+from avatar_anomaly.targets import Teacher, teacher_readings, with_ratings, softmax
+from avatar_anomaly.train import CPUAutocast
+from avatar_anomaly.end_to_end import PairShift
+from readers import ours_eval
+
+SETS = [('fer2013', 'valid', True), ('taiwan_faces', 'valid', False), ('fer2013', 'test', True), ('taiwan_faces', 'test', False),
+        ('london_faces', 'test', False)]   # (dataset, split, the images are face crops)
+
+def aligned(name:str, teacher:Teacher) -> tuple:
+    "`(table, faces)`: a dataset's usable rows and their 112×112 RGB faces aligned as the teacher aligns (cached per dataset)"
+    t = usable_rows(read_dataset(dataset_path(name)), ['train', 'valid', 'test']).reset_index(drop=True)
+    f = cache_dir('aligned', teacher.sha256[:16])/f'{name}.npz'
+    if f.is_file():
+        with np.load(f) as z:
+            if list(z['path']) == list(t.path): return t.assign(found=z['found']), z['faces']
+    faces, found = zip(*(teacher.align(load_image(p)) for p in t.path))
+    np.savez(f, path=np.array(list(t.path), dtype=str), faces=np.stack(faces), found=np.array(found))
+    return t.assign(found=found), np.stack(faces)
+
+def people_targets(t:pd.DataFrame, ratings:float) -> np.ndarray:
+    "Each row's people-target: the label, mixed with its observer ratings (where it has them) at `ratings` share"
+    one_hot = (np.array(EMOTIONS)[None] == t.label.to_numpy()[:, None]).astype(float)
+    if 'rating_happiness' not in t: return one_hot
+    rated = [row_distribution(r, RATING_COLUMNS) for r in t[RATING_COLUMNS].to_dict('records')]
+    return np.stack([ratings*d + (1 - ratings)*p if d is not None else p for d, p in zip(rated, one_hot)])
+
+class Faces(torch.utils.data.Dataset):
+    "uint8 CHW faces with their 14-value targets (people, then the teacher's logits)"
+    def __init__(self, faces, targets): self.faces, self.targets = faces, targets
+    def __len__(self): return len(self.faces)
+    def __getitem__(self, i):
+        return torch.from_numpy(np.ascontiguousarray(self.faces[i].transpose(2, 0, 1))), torch.from_numpy(self.targets[i])
+
+class TwoHeads(nn.Module):
+    "A timm body with 14 outputs on 0-255 RGB input: head A's seven logits, then head B's"
+    def __init__(self, arch:str, drop:float=0.3):
+        super().__init__()
+        self.net = timm.create_model(arch, pretrained=False, num_classes=2*len(EMOTIONS), drop_rate=drop)
+    def forward(self, x): return self.net((x.float()/255 - 0.5)/0.5)
+
+class TwoHeadLoss:
+    "Head A: people's targets alone; head B: people's and the teacher's, `teacher` share"
+    def __init__(self, teacher:float=0.5, temperature:float=2.): self.teacher, self.temperature = teacher, temperature
+    def __call__(self, out, soft):
+        c = len(EMOTIONS)
+        return (soft_target_ce(out[:, :c], soft) + soft_target_ce(out[:, c:], soft, self.teacher, self.temperature))
+
+def balanced_b(out, soft):
+    "Balanced accuracy of head B against the label"
+    c = len(EMOTIONS); pred, y = out[:, c:].argmax(1), soft[:, :c].argmax(1)
+    return torch.tensor(np.mean([(pred[y == k] == k).float().mean().item() for k in range(c) if (y == k).any()]))
+
+def training_data(teacher:Teacher, ratings:float, repeat:int, fraction:float=1.) -> tuple:
+    "`(train Faces, valid Faces, train labels)`: FER2013 and taiwan_faces train (repeated) / valid with people's and the teacher's targets"
+    parts = []
+    for name in ('fer2013', 'taiwan_faces'):
+        t, faces = aligned(name, teacher)
+        if name == 'taiwan_faces': t = with_ratings(t, dataset_path(name))
+        keep = t.split.isin(['train', 'valid']).to_numpy()
+        t, faces = t[keep].reset_index(drop=True), faces[keep]
+        read, _ = teacher_readings(list(t.path), teacher, progress=False)
+        targets = np.concatenate([people_targets(t, ratings), read[TEACHER_COLUMNS].to_numpy()], 1).astype(np.float32)
+        train = np.where(t.split == 'train')[0]
+        if name == 'fer2013' and fraction < 1: train = np.sort(np.random.default_rng(0).permutation(train)[:int(fraction*len(train))])
+        train = np.concatenate([train]*(repeat if name == 'taiwan_faces' else 1))
+        parts.append((faces, targets, t.label.map(EMOTIONS.index).to_numpy(), train, np.where(t.split == 'valid')[0]))
+    pick = lambda k, which: np.concatenate([p[k][p[which]] for p in parts])
+    return Faces(pick(0, 3), pick(1, 3)), Faces(pick(0, 4), pick(1, 4)), pick(2, 3)
+
+def train(a, teacher:Teacher) -> tuple:
+    "`(model, training figures)`"
+    torch.manual_seed(a.seed)
+    tr, va, y = training_data(teacher, a.ratings, a.repeat, a.fraction)
+    sampler = torch.utils.data.WeightedRandomSampler(torch.tensor(1/np.bincount(y)[y]), len(y), generator=torch.Generator().manual_seed(a.seed))
+    dls = DataLoaders(torch.utils.data.DataLoader(tr, a.bs, sampler=sampler, drop_last=True), torch.utils.data.DataLoader(va, 256))
+    model = TwoHeads(a.arch)
+    learn = Learner(dls, model, loss_func=TwoHeadLoss(a.teacher, a.temperature), metrics=[balanced_b],
+                    cbs=[PairShift(seed=a.seed), CPUAutocast(), ChannelsLast()])
+    t0 = time.time(); learn.fit_one_cycle(a.epochs, a.lr, wd=a.wd); minutes = (time.time() - t0)/60
+    hist = [dict(zip(['train_loss', 'valid_loss', 'valid_balanced_b'], map(lambda v: round(float(v), 4), r))) for r in learn.recorder.values]
+    return model.eval(), dict(arch=a.arch, epochs=a.epochs, lr=a.lr, wd=a.wd, bs=a.bs, seed=a.seed, teacher=a.teacher, temperature=a.temperature,
+                              ratings=a.ratings, repeat=a.repeat, fraction=a.fraction, train_images=len(tr), valid_images=len(va),
+                              minutes=round(minutes, 1), train_images_per_s=round(a.epochs*len(y)/(minutes*60), 1), history=hist)
+
+@torch.no_grad()
+def heads(model:TwoHeads, faces:np.ndarray) -> tuple:
+    "`(A, B)` probabilities with flip TTA (logits summed over the face and its mirror)"
+    out = []
+    for i in range(0, len(faces), 256):
+        x = torch.from_numpy(np.ascontiguousarray(faces[i:i + 256].transpose(0, 3, 1, 2)))
+        out.append((model(x) + model(x.flip(3))).float())
+    o, c = torch.cat(out), len(EMOTIONS)
+    return o[:, :c].softmax(1).numpy(), o[:, c:].softmax(1).numpy()
+
+def readings(model:TwoHeads, teacher:Teacher) -> tuple:
+    "`(rows, speeds)`: every reader and average on every set of `SETS`"
+    rows, speeds = [], {}
+    for name, split, crops in SETS:
+        t, faces = aligned(name, teacher)
+        keep = np.where(t.split == split)[0]; t, faces = t.iloc[keep], faces[keep]
+        t0 = time.time(); A, B = heads(model, faces); s = time.time() - t0
+        t0 = time.time(); T = np.stack([softmax(teacher.logits(f)) for f in faces]); ts = time.time() - t0
+        D = ours_eval(DEFAULT_MODEL, t, crops)[0].probs
+        speeds[f'{name}_{split}'] = dict(student_crops_per_s=round(2*len(t)/s, 1), teacher_crops_per_s=round(len(t)/ts, 1))
+        y = t.label.map(EMOTIONS.index).to_numpy()
+        for reader, p in dict(A=A, B=B, teacher=T, default=D, A_B=(A + B)/2, B_teacher=(B + T)/2, B_default=(B + D)/2,
+                              A_default=(A + D)/2, default_teacher=(D + T)/2).items():
+            m = Evaluation(p, y, list(t.path)).metrics()
+            rows.append(dict(set=f'{name}_{split}', reader=reader, accuracy=round(m['accuracy'], 4), balanced_accuracy=round(m['balanced_accuracy'], 4),
+                             recall={k: round(v, 3) for k, v in m['recall'].items()}))
+        print(name, split, speeds[f'{name}_{split}'], flush=True)
+    return rows, speeds
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--out', type=Path, required=True, help='the student goes to OUT.pt')
+    ap.add_argument('--arch', default='resnet10t'); ap.add_argument('--epochs', type=int, default=10)
+    ap.add_argument('--lr', type=float, default=2e-3); ap.add_argument('--wd', type=float, default=0.05)
+    ap.add_argument('--bs', type=int, default=128); ap.add_argument('--seed', type=int, default=42)
+    ap.add_argument('--teacher', type=float, default=0.5, help="head B: the teacher's share of the loss")
+    ap.add_argument('--temperature', type=float, default=2.)
+    ap.add_argument('--ratings', type=float, default=0.5, help="the observer ratings' share of a taiwan_faces photo's people-target")
+    ap.add_argument('--repeat', type=int, default=8, help='copies of the taiwan_faces training photos')
+    ap.add_argument('--fraction', type=float, default=1., help="the share of FER2013's training faces used (a quick look: less)")
+    ap.add_argument('--write-card', action='store_true')
+    a = ap.parse_args(argv)
+    torch.set_num_threads(2)
+    teacher = Teacher()
+    model, training = train(a, teacher)
+    a.out.parent.mkdir(parents=True, exist_ok=True); torch.save(model.state_dict(), f'{a.out}.pt')
+    rows, speeds = readings(model, teacher)
+    table = pd.DataFrame(rows).pivot(index='reader', columns='set', values='balanced_accuracy')
+    print(f"balanced accuracy (training {training['minutes']} min):\n{table.to_string()}", flush=True)
+    if a.write_card:
+        write_card(CARDS_DIR/'aligned_student.json', dict(teacher=teacher.card, default_reader=DEFAULT_MODEL, training=training,
+                                                           rows=rows, speeds=speeds, reproduce=command_line('bench/aligned_student.py', argv)))
+
+if __name__ == '__main__': main()
