@@ -21,9 +21,9 @@ from avatar_anomaly.data import EMOTIONS, cache_dir, dataset_path, read_dataset,
 from avatar_anomaly.weights import CARDS_DIR, write_card, command_line
 from avatar_anomaly.backbones import Evaluation
 from avatar_anomaly.dan import soft_target_ce
-from avatar_anomaly.dls import RATING_COLUMNS, TEACHER_COLUMNS, row_distribution
+from avatar_anomaly.dls import TEACHER_COLUMNS, SoftTarget
 from avatar_anomaly.predict import DEFAULT_MODEL
-from avatar_anomaly.targets import Teacher, teacher_readings, with_ratings, softmax
+from avatar_anomaly.targets import Teacher, with_ratings, with_teacher, softmax
 from avatar_anomaly.train import CPUAutocast
 from avatar_anomaly.end_to_end import PairShift
 from readers import ours_eval
@@ -43,11 +43,9 @@ def aligned(name:str, teacher:Teacher) -> tuple:
     return t.assign(found=found), np.stack(faces)
 
 def people_targets(t:pd.DataFrame, ratings:float) -> np.ndarray:
-    "Each row's people-target: the label, mixed with its observer ratings (where it has them) at `ratings` share"
-    one_hot = (np.array(EMOTIONS)[None] == t.label.to_numpy()[:, None]).astype(float)
-    if 'rating_happiness' not in t: return one_hot
-    rated = [row_distribution(r, RATING_COLUMNS) for r in t[RATING_COLUMNS].to_dict('records')]
-    return np.stack([ratings*d + (1 - ratings)*p if d is not None else p for d, p in zip(rated, one_hot)])
+    "Each row's people-target as `SoftTarget` makes it for training rows (the label, mixed with its observer ratings at `ratings` share), valid rows too"
+    target = SoftTarget(ratings=ratings)
+    return np.stack([target(dict(r, is_valid=False))[:len(EMOTIONS)].numpy() for r in t.to_dict('records')])
 
 class Faces(torch.utils.data.Dataset):
     "uint8 CHW faces with their 14-value targets (people, then the teacher's logits)"
@@ -71,7 +69,7 @@ class TwoHeadLoss:
         return (soft_target_ce(out[:, :c], soft) + soft_target_ce(out[:, c:], soft, self.teacher, self.temperature))
 
 def balanced_b(out, soft):
-    "Balanced accuracy of head B against the label"
+    "Balanced accuracy of head B against the label in one batch (fastai averages it over the validation batches: a training curve, not the set's figure)"
     c = len(EMOTIONS); pred, y = out[:, c:].argmax(1), soft[:, :c].argmax(1)
     return torch.tensor(np.mean([(pred[y == k] == k).float().mean().item() for k in range(c) if (y == k).any()]))
 
@@ -83,8 +81,8 @@ def training_data(teacher:Teacher, ratings:float, repeat:int, fraction:float=1.)
         if name == 'taiwan_faces': t = with_ratings(t, dataset_path(name))
         keep = t.split.isin(['train', 'valid']).to_numpy()
         t, faces = t[keep].reset_index(drop=True), faces[keep]
-        read, _ = teacher_readings(list(t.path), teacher, progress=False)
-        targets = np.concatenate([people_targets(t, ratings), read[TEACHER_COLUMNS].to_numpy()], 1).astype(np.float32)
+        t, _ = with_teacher(t, teacher, progress=False)
+        targets = np.concatenate([people_targets(t, ratings), t[TEACHER_COLUMNS].to_numpy()], 1).astype(np.float32)
         train = np.where(t.split == 'train')[0]
         if name == 'fer2013' and fraction < 1: train = np.sort(np.random.default_rng(0).permutation(train)[:int(fraction*len(train))])
         train = np.concatenate([train]*(repeat if name == 'taiwan_faces' else 1))
@@ -125,11 +123,11 @@ def readings(model:TwoHeads, teacher:Teacher) -> tuple:
         keep = np.where(t.split == split)[0]; t, faces = t.iloc[keep], faces[keep]
         t0 = time.time(); A, B = heads(model, faces); s = time.time() - t0
         t0 = time.time(); T = np.stack([softmax(teacher.logits(f)) for f in faces]); ts = time.time() - t0
-        D = ours_eval(DEFAULT_MODEL, t, crops)[0].probs
+        S = ours_eval(DEFAULT_MODEL, t, crops)[0].probs   # the shipped photo reader
         speeds[f'{name}_{split}'] = dict(student_crops_per_s=round(2*len(t)/s, 1), teacher_crops_per_s=round(len(t)/ts, 1))
         y = t.label.map(EMOTIONS.index).to_numpy()
-        for reader, p in dict(A=A, B=B, teacher=T, default=D, A_B=(A + B)/2, B_teacher=(B + T)/2, B_default=(B + D)/2,
-                              A_default=(A + D)/2, default_teacher=(D + T)/2).items():
+        for reader, p in dict(A=A, B=B, teacher=T, default=S, A_B=(A + B)/2, B_teacher=(B + T)/2, B_default=(B + S)/2,
+                              A_default=(A + S)/2, default_teacher=(S + T)/2).items():
             m = Evaluation(p, y, list(t.path)).metrics()
             rows.append(dict(set=f'{name}_{split}', reader=reader, accuracy=round(m['accuracy'], 4), balanced_accuracy=round(m['balanced_accuracy'], 4),
                              recall={k: round(v, 3) for k, v in m['recall'].items()}))

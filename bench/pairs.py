@@ -15,6 +15,7 @@ are the same on every machine: build them first (`python bench/avatar_reader.py 
     python bench/pairs.py --calibrate --context            # and compare a calibrator that also sees how sure the readers are (printed only)
     python bench/pairs.py --end-to-end --write-cards       # train the end-to-end detector (chapter 08b) beside the shipped ones; its cards
     python bench/pairs.py --teacher                        # label-compare on the RAF-DB teacher's readings, same-person pairs (printed only)
+    python bench/pairs.py --speed --threads 2 --write-cards  # only the default detector's checking speed, on the checker card
 """
 import argparse, json, os, sys, time
 import numpy as np
@@ -32,6 +33,8 @@ from avatar_anomaly.check import (AnomalyChecker, LabelCompare, valid_scores, ch
                                   leave_one_style_out, TRAIN_SETS, load_detector, calibrate_detector, _split, anomaly_score, _logit,
                                   choose_calibration, calibrated, expected_calibration_error, _rows)
 from avatar_anomaly.siamese_v1 import choose_threshold, pair_metrics
+from avatar_anomaly.targets import Teacher, teacher_readings, softmax
+from avatar_anomaly.dls import TEACHER_COLUMNS
 
 DATASETS = ('fer2013', 'taiwan_faces', 'london_faces')
 E2E_READERS = ('pairs_photo_dan_fernet_s', 'pairs_avatar_dan_fernet_s')   # the end-to-end detector's fine-tuned readers
@@ -116,8 +119,6 @@ def targets_met(table:pd.DataFrame) -> pd.DataFrame:
 
 def teacher_compare(data:dict) -> pd.DataFrame:
     "Label-compare on the RAF-DB teacher's readings (chapter 02c) of both sides, or averaged with the readers', against the readers' alone: the same-person pair sets (the teacher reads ~14 images/s, too slow for the FER2013 pairs here); thresholds chosen on the taiwan_faces valid pairs of every style"
-    from avatar_anomaly.targets import Teacher, teacher_readings, softmax
-    from avatar_anomaly.dls import TEACHER_COLUMNS
     teacher, sets = Teacher(), {}
     for style, by_set in data.items():
         for name in ('taiwan', 'taiwan+self', 'london'):
@@ -176,13 +177,13 @@ def end_to_end(data:dict, sets:dict, a, command:str) -> pd.DataFrame:
     print(f"checker default: {checker['default_detector']}   (its speed: python bench/pairs.py --speed --threads 2 --write-cards)")
     return table
 
-def kept_detectors(real_model:str, avatar_model:str) -> dict:
-    "Valid figures (from the checker card) of the detectors a plain run does not retrain, where they were built on the same readers"
-    try: prior = read_card(CHECKER_CARD)['chosen']['valid_balanced_accuracy']
-    except (FileNotFoundError, KeyError): return {}
-    parents = lambda name: read_card(name.replace('-', '_')).get('training', {}).get('parents', {})
-    return {k: v for k, v in prior.items() if k not in ('label-compare', 'siamese-v1', 'siamese-v2') and k in DETECTORS
-            and (CARDS_DIR/f"{k.replace('-', '_')}.json").is_file() and parents(k) == dict(real=real_model, avatar=avatar_model)}
+def kept_detectors(real_model:str, avatar_model:str, # the readers this run encoded with
+                   retrained:tuple=('label-compare', 'siamese-v1', 'siamese-v2')) -> dict: # the detectors a plain run trains
+    "Valid figures (from the checker card) of the shipped detectors this run did not retrain, where they were built on the same readers"
+    prior = read_card(CHECKER_CARD).get('chosen', {}).get('valid_balanced_accuracy', {}) if (CARDS_DIR/f'{CHECKER_CARD}.json').is_file() else {}
+    same_readers = lambda name: ((CARDS_DIR/f'{DETECTORS[name]}.json').is_file()
+                                 and read_card(DETECTORS[name]).get('training', {}).get('parents') == dict(real=real_model, avatar=avatar_model))
+    return {k: v for k, v in prior.items() if k in DETECTORS and k not in retrained and same_readers(k)}
 
 def default_speed(a, command:str):
     "The checker's default detector's speed, printed; with --write-cards on the checker card (`benchmarks.speed`)"
@@ -267,7 +268,7 @@ def main(argv=None):
                                         variant=name, study_accuracy=STUDY[card.replace('_', '-')],
                                         benchmarks=dict(rows=rows(name), label_compare=rows('label-compare'), variants=others, minutes=minutes)))
     shipped = {k: round(float(valid[v]), 4) for k, v in choice['shipped'].items()}
-    kept = kept_detectors(a.real_model, a.avatar_model)   # the end-to-end detector keeps its place until --end-to-end trains it again
+    kept = kept_detectors(a.real_model, a.avatar_model, tuple(shipped))   # the end-to-end detector keeps its place until --end-to-end trains it again
     best = max({**shipped, **kept}.items(), key=lambda kv: kv[1])[0]
     sp = speed(best)
     print(f"\n## speed of the default detector ({best}), {sp['threads']} torch thread(s): {sp}")
