@@ -112,6 +112,7 @@ class Preset:
     pretrained:bool=True # the study fine-tunes ImageNet weights
     mean:tuple=tuple(IMAGENET_STATS[0]) # input normalisation
     std:tuple=tuple(IMAGENET_STATS[1])
+    resize:int|None=None # shorter side before the centre crop of evaluation (None: the study's 388:384; `size`: the face as it comes)
 
     @property
     def mode(self) -> str:
@@ -187,7 +188,7 @@ def load_emotion_net(name_or_path:str|Path, # model file (stem, .json or .safete
 def to_batch(images:list, # uint8 arrays (H×W or H×W×3)
              preset:Preset): # input size, channels and normalisation
     "Normalised input tensor for a list of images, with the preset's validation transform"
-    aug = valid_aug(preset.size)
+    aug = valid_aug(preset.size, preset.resize)
     x = np.stack([aug(image=im)['image'] for im in images]).astype(np.float32)/255
     x = torch.from_numpy(x)
     x = x[:, None] if x.ndim == 3 else x.permute(0, 3, 1, 2)

@@ -37,7 +37,7 @@ def crop_files(enc:EmotionPredictor, # the reader whose input the crops are
     "`encode_files`' dict with `features` replaced by each face crop as `enc`'s input: uint8 [N, C, H, W], zeros where there is none"
     e = encode_files(enc, paths, cache, progress, boxes)
     found, _ = _crops(enc, e['paths'], progress, boxes)
-    aug, size = valid_aug(enc.preset.size), enc.preset.size
+    aug, size = valid_aug(enc.preset.size, enc.preset.resize), enc.preset.size
     x = np.zeros((len(found), enc.preset.channels, size, size), np.uint8)
     for i, (p, f) in enumerate(zip(e['paths'], found)):
         if f is None or f.image is None or p in e['errors']: continue

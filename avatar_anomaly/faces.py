@@ -8,6 +8,7 @@ import hashlib, json, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pandas as pd
 import torch
@@ -15,10 +16,12 @@ from PIL import Image, ImageOps
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated')  # raised by facenet-pytorch at import
 from fastcore.basics import patch
 from .data import cache_dir, as_pil, load_image, map_report, write_atomic
+from .weights import find_weights
 
 # %% auto #0
-__all__ = ['MIN_FACE_SIDE', 'CROP_CHECK_SIDE', 'WHOLE_IMAGE_NOTE', 'BLANK_STD', 'Face', 'square_box', 'is_face_crop',
-           'FaceCropper', 'crop_table', 'calibrate_framing', 'cropper_for']
+__all__ = ['MIN_FACE_SIDE', 'CROP_CHECK_SIDE', 'WHOLE_IMAGE_NOTE', 'BLANK_STD', 'ALIGN_TEMPLATE', 'YUNET_FILE', 'YUNET_MIN_SIDE',
+           'Face', 'square_box', 'is_face_crop', 'FaceCropper', 'crop_table', 'FaceAligner', 'calibrate_framing',
+           'cropper_for']
 
 # %% ../nbs/00b_faces.ipynb #09a36a49
 @dataclass
@@ -208,6 +211,70 @@ def crop_table(table:pd.DataFrame, # a table from one of the readers
         elif f.status == 'detected': t.loc[i, 'path'] = f.crop_path
     return t
 
+# %% ../nbs/00b_faces.ipynb #340cb629
+ALIGN_TEMPLATE = np.array([(38.2946, 51.6963), (73.5318, 51.5014), (56.0252, 71.7366), (41.5493, 92.3655), (70.7299, 92.2041)],
+                          np.float32)   # where the eyes, nose tip and mouth corners go in a 112×112 face (the OpenCV Zoo FER template)
+YUNET_FILE = 'face_detection_yunet_2023mar.onnx'   # the OpenCV Zoo's YuNet detector (MIT), shipped in the package
+YUNET_MIN_SIDE = 160   # smaller images are upscaled to this side before detection
+
+class FaceAligner:
+    "Faces aligned on YuNet's five landmarks to `ALIGN_TEMPLATE` (scaled to `size`): the largest face of each image"
+    def __init__(self,
+                 size:int=112, # side of the output face
+                 detect:bool|None=None, # True: photos (no face: none); False: crops (no face: the whole crop); None: by size
+                 crop_max_side:int=100, # with `detect=None`, images whose longer side is at most this are crops
+                 detector:str|Path=YUNET_FILE, # the YuNet ONNX file (a path, or a name found by `find_weights`)
+                 score:float=0.6, # YuNet's score threshold
+                 max_side:int=1280): # larger images are shrunk to this side when read from files
+        self.size, self.detect, self.crop_max_side, self.max_side = size, detect, crop_max_side, max_side
+        self.detector_file = find_weights(detector, 'face detector')
+        level = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)   # OpenCV 5 warns that its new engine ignores the target it sets itself
+        try: self.det = cv2.FaceDetectorYN.create(str(self.detector_file), '', (320, 320), score, 0.3, 5000)
+        except cv2.error as e: raise ValueError(f"{self.detector_file}: not a YuNet ONNX file ({e})") from None
+        finally: cv2.utils.logging.setLogLevel(level)
+        self.template = ALIGN_TEMPLATE*np.float32(size/112)   # float32, and exactly the template at 112
+        self.params = dict(size=size, align='yunet5', score=score)
+
+    def _detect(self, rgb:np.ndarray) -> tuple:
+        "`(image as YuNet saw it (small ones upscaled), the largest face's row or None, faces found, upscale factor)`"
+        scale = max(1., YUNET_MIN_SIDE/max(rgb.shape[:2]))
+        if scale > 1: rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+        self.det.setInputSize((rgb.shape[1], rgb.shape[0]))
+        faces = self.det.detect(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1]
+        if faces is None: return rgb, None, 0, scale
+        return rgb, faces[np.argmax(faces[:, 2]*faces[:, 3])], len(faces), scale
+
+    def _warp(self, rgb:np.ndarray, face:np.ndarray) -> np.ndarray:
+        "The face of YuNet's row `face` in `rgb` (as YuNet saw it), its landmarks moved onto the template"
+        m, _ = cv2.estimateAffinePartial2D(face[4:14].reshape(5, 2).astype(np.float32), self.template, method=cv2.LMEDS)
+        return cv2.warpAffine(rgb, m, (self.size, self.size))
+
+    def align(self, rgb:np.ndarray) -> tuple:
+        "`(size×size RGB face, found)`: the largest face aligned; no face: the whole image (as YuNet saw it) resized"
+        seen, face, _, _ = self._detect(rgb)
+        if face is None: return cv2.resize(seen, (self.size, self.size), interpolation=cv2.INTER_AREA), False
+        return self._warp(seen, face), True
+
+    def __call__(self, imgs:list) -> list:
+        "A `Face` for each PIL image in `imgs` (box and landmarks in the image's pixels)"
+        faces = []
+        for im in imgs:
+            im = im.convert('RGB')
+            if min(im.size) < MIN_FACE_SIDE:
+                faces.append(Face(None, status='too_small', note=f"too small to hold a face ({im.width}×{im.height} px; at least {MIN_FACE_SIDE})")); continue
+            rgb, is_crop = np.asarray(im), is_face_crop(im, self.detect, self.crop_max_side)
+            seen, face, n, scale = self._detect(rgb)
+            if face is not None:
+                x, y, w, h = (float(v)/scale for v in face[:4])
+                faces.append(Face(Image.fromarray(self._warp(seen, face)), (x, y, x + w, y + h), float(face[14]),
+                                  (face[4:14].reshape(5, 2)/scale).tolist(), n))
+            elif is_crop:
+                faces.append(Face(Image.fromarray(self.align(rgb)[0]), (0., 0., *map(float, im.size)), None, None, 1, 'passthrough',
+                                  note='no YuNet face in the crop: the whole crop was read'))
+            else: faces.append(Face(None, status='no_face', note='no face found (YuNet)'))
+        return faces
+
 # %% ../nbs/00b_faces.ipynb #f38ec39e
 def calibrate_framing(crops:list, # face crops (PIL images) of the dataset whose framing to measure
                       cropper:FaceCropper|None=None): # whose lenient detector to use (default: a new one)
@@ -218,8 +285,11 @@ def calibrate_framing(crops:list, # face crops (PIL images) of the dataset whose
 def cropper_for(crop:dict|None, # a model card's `crop` section (None: the rule of models without one, `margin` 0.2)
                 size:int, # the model's input side
                 **kwargs): # more `FaceCropper` arguments (detect, cache, device, ...)
-    "The `FaceCropper` that makes a model's crops (an avatar model's card also sets MTCNN's `thresholds`, `min_face_size` and `whole_fallback`)"
+    "The cropper that makes a model's crops: a `FaceAligner` for `align: yunet5`, else a `FaceCropper` (an avatar model's card also sets MTCNN's `thresholds`, `min_face_size` and `whole_fallback`)"
     crop = crop or {}
+    if crop.get('align') == 'yunet5':
+        return FaceAligner(size, **{k: v for k, v in {**crop, **kwargs}.items() if k in ('detect', 'crop_max_side', 'score', 'max_side')})
+    if crop.get('align'): raise ValueError(f"crop rule align={crop['align']!r}: this version aligns only 'yunet5'")
     detector = {k: tuple(v) if k == 'thresholds' else v for k, v in crop.items() if k in ('thresholds', 'min_face_size', 'whole_fallback')}
     return FaceCropper(size=size, margin=crop.get('margin', 0.2), place=tuple(crop['place']) if crop.get('place') else None,
                        **{**detector, **kwargs})

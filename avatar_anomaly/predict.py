@@ -19,8 +19,8 @@ from .backbones import EMOTIONNET_FORMAT, load_emotion_net, preset_of, batch_pro
 from .dan import DAN_FORMAT, load_dan, DAN
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DEFAULT_AVATAR_MODEL', 'MODEL_ALIASES', 'LOADERS', 'load_model', 'Reading', 'probs_matrix',
-           'split_reader', 'EmotionPredictor']
+__all__ = ['DEFAULT_MODEL', 'DEFAULT_AVATAR_MODEL', 'MODEL_ALIASES', 'LOADERS', 'ENSEMBLE_FORMAT', 'load_model', 'Reading',
+           'probs_matrix', 'split_reader', 'EmotionPredictor']
 
 # %% ../nbs/02a_predict.ipynb #13204983
 DEFAULT_MODEL = 'photos_dan_fernet_s'   # the photo reader ('Reading photos' below); 'fer2013_dan_fernet_s' stays loadable by name
@@ -28,11 +28,14 @@ DEFAULT_AVATAR_MODEL = 'avatars_dan_fernet_s'   # the avatar reader (chapter 05)
 MODEL_ALIASES = {'photo': DEFAULT_MODEL, 'avatar': DEFAULT_AVATAR_MODEL}   # what users may name instead of a model
 
 LOADERS = {EMOTIONNET_FORMAT: load_emotion_net, DAN_FORMAT: load_dan}   # card format → loader of that kind
+ENSEMBLE_FORMAT = 'avatar_anomaly.Ensemble/1'   # a reader made of readers (`members`, `weights`): see `EmotionPredictor`
 
 def load_model(name_or_path:str|Path, # model file (stem, .json or .safetensors), a model's name, or a `MODEL_ALIASES` key
                device=None): # default: see `default_device`
     "`(model, card)`: any emotion model rebuilt from its card (by its `format`) with its weights, in eval mode"
     stem, card = read_model_card(MODEL_ALIASES.get(str(name_or_path), name_or_path))
+    if card.get('format') == ENSEMBLE_FORMAT:
+        raise CardError(f"{stem}.json: an ensemble of {', '.join(card['members'])}, not one network: read it with EmotionPredictor")
     if card.get('format') not in LOADERS:
         raise CardError(f"{stem}.json: card format {card.get('format')!r} is not one this version loads ({', '.join(LOADERS)})")
     return LOADERS[card['format']](stem, device)
@@ -97,24 +100,34 @@ class _First(nn.Module):
 
 # %% ../nbs/02a_predict.ipynb #efda22a2
 class EmotionPredictor:
-    "Emotions of the faces in images: MTCNN crop, then the model; one `Reading` per image"
+    "Emotions of the faces in images: the model's crop rule, then the model (an ensemble: each member's); one `Reading` per image"
     def __init__(self,
                  model:str|Path=DEFAULT_MODEL, # shipped model name or model file
                  detect:bool|None=None, # True: always detect faces; False: images are face crops; None: by size
-                 crop:dict|None=None, # the crop rule (default: the model card's `crop`, see `cropper_for`)
+                 crop:dict|None=None, # the crop rule (default: the model card's `crop`, see `cropper_for`; an ensemble's members: their own)
                  bs:int=128, # images per batch
                  tta:bool=False, # flip TTA
                  features:bool=False, # readings also hold the face's feature vector (what the Siamese detectors compare)
                  device=None): # default: see `default_device`
         self.device, self.name = default_device(device), str(model)
-        self.model, self.card = load_model(model, self.device)
+        stem, card = read_model_card(MODEL_ALIASES.get(self.name, model))
+        self.members = None
+        if card.get('format') == ENSEMBLE_FORMAT:
+            if features: raise TypeError(f"{stem.name}: an ensemble has no one feature vector; features=True needs a single reader")
+            self.card, self.weights, self.with_features, self.bs, self.tta = card, np.asarray(card['weights'], np.float64), False, bs, tta
+            self.members = [EmotionPredictor(_member(stem, m), detect, None, bs, tta, False, device) for m in card['members']]
+            self.max_side = max(m.max_side for m in self.members)
+            return
+        self.model, self.card = load_model(stem, self.device)
         self.model.to(memory_format=torch.channels_last)  # same numbers, faster convolutions on CPUs
         self.preset, self.bs, self.tta, self.with_features = preset_of(self.card), bs, tta, features
         self.cropper = cropper_for(crop or self.card.get('crop'), self.preset.size, detect=detect, cache=False, device=self.device)
+        self.max_side = self.cropper.max_side
         if features: self.feature_net, self.classifier_net = (m.eval() for m in split_reader(self.model))
 
     def proba(self, crops:list) -> np.ndarray:
         "(N, 7) probabilities of PIL face crops (another backend overrides this)"
+        if self.members: raise TypeError(f"{self.name}: an ensemble reads images, not crops (its members crop differently)")
         return batch_proba(self.model, crops, self.preset, lambda im: pil_to_array(im, self.preset.mode), self.tta, self.bs)
 
     @torch.inference_mode()
@@ -138,12 +151,27 @@ class EmotionPredictor:
 
     def predict_images(self, images:list) -> list:
         "A `Reading` per PIL image (no face: its `error`; a face found another way: its `note`)"
+        if self.members: return self._mean_readings([m.predict_images(images) for m in self.members])
         faces = self.cropper(images)
         ok = [i for i, f in enumerate(faces) if f.image is not None]
         feats, probs = self.read_crops([faces[i].image for i in ok]) if ok else (None, None)
         by = {i: k for k, i in enumerate(ok)}
         return [Reading(probs[by[i]], f.box, f.n_faces, f.note, features=None if feats is None else feats[by[i]]) if i in by
                 else Reading(error=f.note or 'no face found') for i, f in enumerate(faces)]
+
+    def _mean_readings(self, per_member:list # each member's `Reading`s of the same images
+                          ) -> list:
+        "An ensemble's `Reading`s: the members' probabilities averaged by the card's `weights` over the members that found the face (the box: the first one's)"
+        out = []
+        for rs in zip(*per_member):
+            ok = [k for k, r in enumerate(rs) if r.ok]
+            if not ok: out.append(rs[0]); continue
+            w = self.weights[ok]
+            probs = sum(wk*rs[k].probs.astype(np.float64) for wk, k in zip(w, ok))/w.sum()
+            missed = [f"{self.members[k].name}: {rs[k].error}" for k in range(len(rs)) if k not in ok]
+            note = '; '.join(n for n in [rs[ok[0]].note, missed and f"read without {', '.join(missed)}"] if n) or None
+            out.append(replace(rs[ok[0]], probs=probs.astype(np.float32), note=note))
+        return out
 
     def predict_files(self, paths:list, # image files
                       progress:bool=True): # progress bar on stderr
@@ -153,7 +181,7 @@ class EmotionPredictor:
         with tqdm(total=len(paths), desc='predicting', disable=not progress, file=sys.stderr, leave=False) as bar:
             for s in range(0, len(paths), self.bs):   # one batch of images is decoded at a time
                 batch = paths[s:s + self.bs]
-                images, report = map_report(lambda p: as_pil(p, max_side=self.cropper.max_side), batch, 'reading images', False)
+                images, report = map_report(lambda p: as_pil(p, max_side=self.max_side), batch, 'reading images', False)
                 errors = dict(zip(report.item, report.error))
                 idx = [i for i, im in enumerate(images) if im is not None]
                 for i, r in zip(idx, self.predict_images([images[i] for i in idx])):
@@ -162,6 +190,10 @@ class EmotionPredictor:
                     if images[i] is None: results[s + i] = Reading(error=errors[p])
                 bar.update(len(batch))
         return [replace(r, path=p) for p, r in zip(paths, results)]
+
+def _member(stem:Path, name:str) -> str|Path:
+    "An ensemble member: a model file beside the ensemble's card, else a model's name"
+    return stem.parent/name if (stem.parent/f'{name}.json').is_file() else name
 
 def _in_file_pixels(r:Reading, scale:float) -> Reading:
     "Reading `r` with its face box scaled from the decoded image's pixels to the file's"

@@ -7,24 +7,21 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pandas as pd
 from .data import EMOTIONS, InputError, AvatarAnomalyError, DataNotFoundError, cache_dir, load_image, map_report, write_atomic
 from .weights import find_weights
+from .faces import FaceAligner, YUNET_FILE
 from .dls import TEACHER_COLUMNS, RATING_COLUMNS
 
 # %% auto #0
-__all__ = ['TEACHER_FILE', 'TEACHER_DETECTOR', 'TEACHER_CLASSES', 'ALIGN_TEMPLATE', 'RATING_NAMES', 'TEACHER_RULES',
-           'file_sha256', 'Teacher', 'softmax', 'teacher_readings', 'read_ratings', 'photo_paths', 'with_ratings',
-           'with_teacher', 'teach_only']
+__all__ = ['TEACHER_FILE', 'TEACHER_DETECTOR', 'TEACHER_CLASSES', 'RATING_NAMES', 'TEACHER_RULES', 'file_sha256', 'Teacher',
+           'softmax', 'teacher_readings', 'read_ratings', 'photo_paths', 'with_ratings', 'with_teacher', 'teach_only']
 
 # %% ../nbs/02c_targets.ipynb #b2dccb63
 TEACHER_FILE = 'facial_expression_recognition_mobilefacenet_2022july_int8.onnx'   # the OpenCV Zoo FER model (Apache-2.0)
-TEACHER_DETECTOR = 'face_detection_yunet_2023mar.onnx'                            # its YuNet face detector (MIT)
+TEACHER_DETECTOR = YUNET_FILE   # its YuNet face detector (MIT; shipped in the package, chapter 00b)
 TEACHER_CLASSES = ('anger', 'disgust', 'fear', 'happiness', 'neutral', 'sadness', 'surprise')   # its output order
-ALIGN_TEMPLATE = np.array([(38.2946, 51.6963), (73.5318, 51.5014), (56.0252, 71.7366), (41.5493, 92.3655), (70.7299, 92.2041)],
-                          np.float32)   # where the eyes, nose tip and mouth corners go in its 112×112 input
 
 def file_sha256(path:str|Path) -> str:
     "Hex sha256 of a file's bytes"
@@ -39,30 +36,21 @@ class Teacher:
                  detector:str|Path=TEACHER_DETECTOR): # the YuNet ONNX file
         try: import onnxruntime as ort
         except ImportError: raise InputError("the teacher runs in onnxruntime: pip install 'avatar_anomaly[onnx]'") from None
-        self.model_file, self.detector_file = find_weights(model, 'teacher model'), find_weights(detector, 'face detector')
-        try:
-            self.det = cv2.FaceDetectorYN.create(str(self.detector_file), '', (320, 320), 0.6, 0.3, 5000)
-            self.net = ort.InferenceSession(str(self.model_file), providers=['CPUExecutionProvider'])
-        except Exception as e: raise InputError(f"{self.model_file} or {self.detector_file}: not the teacher's ONNX files ({e})") from None
+        self.model_file, self.aligner = find_weights(model, 'teacher model'), FaceAligner(112, detector=detector)
+        try: self.net = ort.InferenceSession(str(self.model_file), providers=['CPUExecutionProvider'])
+        except Exception as e: raise InputError(f"{self.model_file}: not the teacher's ONNX file ({e})") from None
         self.order = [TEACHER_CLASSES.index(e) for e in EMOTIONS]
         self.sha256 = file_sha256(self.model_file)
 
     @property
     def card(self) -> dict:
         "What a model card says of its teacher"
-        return dict(file=self.model_file.name, sha256=self.sha256, detector=self.detector_file.name,
+        return dict(file=self.model_file.name, sha256=self.sha256, detector=self.aligner.detector_file.name,
                     source='OpenCV Zoo facial_expression_recognition (Apache-2.0), trained on RAF-DB')
 
     def align(self, rgb:np.ndarray) -> tuple:
-        "`(112×112 RGB face, found)`: the largest YuNet face aligned to `ALIGN_TEMPLATE`; no face: the image resized"
-        if max(rgb.shape[:2]) < 160:
-            f = 160/max(rgb.shape[:2]); rgb = cv2.resize(rgb, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
-        self.det.setInputSize((rgb.shape[1], rgb.shape[0]))
-        faces = self.det.detect(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1]
-        if faces is None: return cv2.resize(rgb, (112, 112), interpolation=cv2.INTER_AREA), False
-        face = faces[np.argmax(faces[:, 2]*faces[:, 3])]
-        m, _ = cv2.estimateAffinePartial2D(face[4:14].reshape(5, 2).astype(np.float32), ALIGN_TEMPLATE, method=cv2.LMEDS)
-        return cv2.warpAffine(rgb, m, (112, 112)), True
+        "`(112×112 RGB face, found)`: the largest YuNet face aligned to the template (`FaceAligner.align`); no face: the image resized"
+        return self.aligner.align(rgb)
 
     def logits(self, face:np.ndarray) -> np.ndarray:
         "Logits in `EMOTIONS` order of one aligned 112×112 RGB face"

@@ -147,9 +147,10 @@ def resolve_model_path(name_or_path:str|Path) -> Path:
     stem = p.with_suffix('') if p.suffix in ('.json', '.safetensors') else p
     try: stem = find_weights(f'{stem}.json', 'model card').with_suffix('')
     except WeightsUnavailableError: pass
-    if Path(f'{stem}.json').is_file() and Path(f'{stem}.safetensors').is_file(): return stem
+    card = Path(f'{stem}.json')
+    if card.is_file() and (Path(f'{stem}.safetensors').is_file() or 'members' in read_card(card)): return stem   # an ensemble has no weights of its own
     shipped = sorted(f.stem for f in MODELS_DIR.glob('*.json'))
-    raise FileNotFoundError(f"{name_or_path}: no model there (need NAME.json and NAME.safetensors); shipped models: {shipped}")
+    raise FileNotFoundError(f"{name_or_path}: no model there (need NAME.json and NAME.safetensors, or an ensemble's NAME.json); shipped models: {shipped}")
 
 def read_model_card(name_or_path:str|Path, # model file (stem, .json or .safetensors) or a model's name
                     format:str|None=None): # the card format the caller can rebuild (None: any)

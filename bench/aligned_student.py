@@ -5,9 +5,13 @@ share), head B the same mixed half and half with the RAF-DB teacher (T²·KL at 
 sampling, taiwan_faces train repeated, flips and small affines (`PairShift`), bf16 autocast. Then each head, the teacher, the
 default photo reader and their probability averages on FER2013 valid/test (flip TTA), taiwan_faces valid/test and london_faces
 test; with `--write-card` the figures go on `avatar_anomaly/cards/aligned_student.json`. Choose on valid; the test rows are read
-once.
+once. Each head is read as the package reads it (`EmotionPredictor`'s default: one pass, no flip TTA), so an average on the card
+is the ensemble that ships. `--export` ships the reader that card chose on valid: its student head as a model of the package
+(`STUDENT`, crop rule `align: yunet5`) and, where the choice is an average, the ensemble's card (`ENSEMBLE`). `--from` reads
+(and exports) a student this script trained, without training it again.
 
-    python bench/aligned_student.py --epochs 10 --out ../runs/aligned_student --write-card
+    python bench/aligned_student.py --epochs 10 --out ../runs/aligned_student --write-card --export
+    python bench/aligned_student.py --out ../runs/aligned_student --from ../runs/aligned_student.pt --write-card --export
 """
 import argparse, time
 from pathlib import Path
@@ -18,16 +22,18 @@ import torch
 from torch import nn
 from fastai.vision.all import Learner, DataLoaders, ChannelsLast
 from avatar_anomaly.data import EMOTIONS, cache_dir, dataset_path, read_dataset, usable_rows, load_image
-from avatar_anomaly.weights import CARDS_DIR, write_card, command_line
-from avatar_anomaly.backbones import Evaluation
+from avatar_anomaly.weights import CARDS_DIR, MODELS_DIR, write_card, read_card, command_line
+from avatar_anomaly.backbones import Evaluation, Preset, create_model, save_model
 from avatar_anomaly.dan import soft_target_ce
 from avatar_anomaly.dls import TEACHER_COLUMNS, SoftTarget
-from avatar_anomaly.predict import DEFAULT_MODEL
+from avatar_anomaly.predict import ENSEMBLE_FORMAT
 from avatar_anomaly.targets import Teacher, with_ratings, with_teacher, softmax
 from avatar_anomaly.train import CPUAutocast
 from avatar_anomaly.end_to_end import PairShift
 from readers import ours_eval
 
+STUDENT, ENSEMBLE = 'photos_aligned_resnet10t', 'photos_ensemble'   # the names `--export` ships
+PHOTO_DAN = 'photos_dan_fernet_s'   # the 48-px photo reader (chapter 02a) the student is averaged with: 'default' on the card
 SETS = [('fer2013', 'valid', True), ('taiwan_faces', 'valid', False), ('fer2013', 'test', True), ('taiwan_faces', 'test', False),
         ('london_faces', 'test', False)]   # (dataset, split, the images are face crops)
 
@@ -107,11 +113,8 @@ def train(a, teacher:Teacher) -> tuple:
 
 @torch.no_grad()
 def heads(model:TwoHeads, faces:np.ndarray) -> tuple:
-    "`(A, B)` probabilities with flip TTA (logits summed over the face and its mirror)"
-    out = []
-    for i in range(0, len(faces), 256):
-        x = torch.from_numpy(np.ascontiguousarray(faces[i:i + 256].transpose(0, 3, 1, 2)))
-        out.append((model(x) + model(x.flip(3))).float())
+    "`(A, B)` probabilities, each head's softmax as the package reads a face (`EmotionPredictor`'s default: no flip TTA)"
+    out = [model(torch.from_numpy(np.ascontiguousarray(faces[i:i + 256].transpose(0, 3, 1, 2)))).float() for i in range(0, len(faces), 256)]
     o, c = torch.cat(out), len(EMOTIONS)
     return o[:, :c].softmax(1).numpy(), o[:, c:].softmax(1).numpy()
 
@@ -123,8 +126,8 @@ def readings(model:TwoHeads, teacher:Teacher) -> tuple:
         keep = np.where(t.split == split)[0]; t, faces = t.iloc[keep], faces[keep]
         t0 = time.time(); A, B = heads(model, faces); s = time.time() - t0
         t0 = time.time(); T = np.stack([softmax(teacher.logits(f)) for f in faces]); ts = time.time() - t0
-        S = ours_eval(DEFAULT_MODEL, t, crops)[0].probs   # the shipped photo reader
-        speeds[f'{name}_{split}'] = dict(student_crops_per_s=round(2*len(t)/s, 1), teacher_crops_per_s=round(len(t)/ts, 1))
+        S = ours_eval(PHOTO_DAN, t, crops)[0].probs   # the 48-px photo reader
+        speeds[f'{name}_{split}'] = dict(student_crops_per_s=round(len(t)/s, 1), teacher_crops_per_s=round(len(t)/ts, 1))
         y = t.label.map(EMOTIONS.index).to_numpy()
         for reader, p in dict(A=A, B=B, teacher=T, default=S, A_B=(A + B)/2, B_teacher=(B + T)/2, B_default=(B + S)/2,
                               A_default=(A + S)/2, default_teacher=(S + T)/2).items():
@@ -133,6 +136,49 @@ def readings(model:TwoHeads, teacher:Teacher) -> tuple:
                              recall={k: round(v, 3) for k, v in m['recall'].items()}))
         print(name, split, speeds[f'{name}_{split}'], flush=True)
     return rows, speeds
+
+def student_preset(arch:str) -> Preset:
+    "How the package rebuilds a student head: the timm body from scratch, 112-px RGB scaled to [-1, 1], the aligned face as it comes"
+    return Preset(arch, 112, channels=3, drop=0.3, recipe='aligned_student', pretrained=False, mean=(.5,)*3, std=(.5,)*3, resize=112)
+
+def one_head(model:TwoHeads, head:str, arch:str) -> nn.Module:
+    "Head `head` ('A' or 'B') of `model` as the package's `EmotionNet` (the same body, that head's seven outputs)"
+    net, state, c = create_model(student_preset(arch)), dict(model.net.state_dict()), len(EMOTIONS)
+    w, b = state.pop('fc.weight'), state.pop('fc.bias')
+    part = slice(0, c) if head == 'A' else slice(c, 2*c)
+    net.body.load_state_dict(state); net.head[-1].load_state_dict(dict(weight=w[part], bias=b[part]))
+    return net.eval()
+
+def valid_choice(rows:list) -> tuple:
+    "`(reader, mean valid balanced accuracy)`: the reader of the card's rows with the best mean of FER2013 valid and taiwan_faces valid"
+    t = pd.DataFrame(rows).pivot(index='reader', columns='set', values='balanced_accuracy')
+    mean = t[['fer2013_valid', 'taiwan_faces_valid']].mean(axis=1)
+    return mean.idxmax(), round(float(mean.max()), 4)
+
+def export(model:TwoHeads, card:dict) -> list:
+    "Ship the reader `card` chose on valid: its student heads as models, and the ensemble's card where it is an average; the names written"
+    reader, valid = valid_choice(card['rows'])
+    parts = reader.split('_')
+    if 'teacher' in parts: raise SystemExit(f"{reader}: the choice averages with the teacher, whose file does not ship; not exported")
+    tr = card['training']
+    heads = {'A': STUDENT, 'B': f'{STUDENT}_teacher'}
+    names = sorted((PHOTO_DAN if p == 'default' else heads[p] for p in parts), key=lambda n: n != PHOTO_DAN)   # the box: MTCNN's
+    for p in parts:
+        if p == 'default': continue
+        own = dict(people=1., ratings=tr['ratings']) if p == 'A' else dict(people=1 - tr['teacher'], teacher=tr['teacher'], temperature=tr['temperature'], ratings=tr['ratings'])
+        save_model(one_head(model, p, tr['arch']), MODELS_DIR/heads[p], student_preset(tr['arch']), side='photo',
+                   crop=dict(align='yunet5', detector='yunet', how="the OpenCV Zoo FER model's input: YuNet's 5 landmarks onto its 112-px template (chapter 00b)"),
+                   training=dict(tr, head=p, loss=own, labels=dict(teacher=tr['teacher'], shared_body=p == 'A'), teacher=card['teacher'],
+                                 note=("head A's loss has no teacher term, but its body was trained with head B, which learned from the teacher "
+                                       "at the share in `labels`" if p == 'A' else "head B learned from the teacher at the share in `loss`")),
+                   reproduce=card['reproduce'], exported_by=command_line('bench/aligned_student.py'))
+    if len(names) > 1:
+        write_card(MODELS_DIR/f'{ENSEMBLE}.json', dict(
+            format=ENSEMBLE_FORMAT, classes=list(EMOTIONS), side='photo', members=names, weights=[1/len(names)]*len(names),
+            chosen=dict(reader=reader, valid_mean=valid, rule='the highest mean of FER2013 valid and taiwan_faces valid balanced accuracy '
+                        'among the readers of the aligned_student card'),
+            teacher=card['teacher'], reproduce=card['reproduce'], exported_by=command_line('bench/aligned_student.py')))
+    return [n for n in names if n != PHOTO_DAN] + ([ENSEMBLE] if len(names) > 1 else [])
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -146,16 +192,27 @@ def main(argv=None):
     ap.add_argument('--repeat', type=int, default=8, help='copies of the taiwan_faces training photos')
     ap.add_argument('--fraction', type=float, default=1., help="the share of FER2013's training faces used (a quick look: less)")
     ap.add_argument('--write-card', action='store_true')
+    ap.add_argument('--from', dest='trained', type=Path, help='a student OUT.pt this script trained: export it, do not train')
+    ap.add_argument('--export', action='store_true', help="ship the aligned_student card's valid choice into the package")
     a = ap.parse_args(argv)
+    if a.export and not (a.trained or a.write_card): ap.error('--export after training needs --write-card (the choice is read from the card)')
     torch.set_num_threads(2)
     teacher = Teacher()
-    model, training = train(a, teacher)
-    a.out.parent.mkdir(parents=True, exist_ok=True); torch.save(model.state_dict(), f'{a.out}.pt')
+    if a.trained:   # the student of an earlier run of this script: its card's training section and command stay
+        old = read_card('aligned_student')
+        model = TwoHeads(old['training']['arch']).eval()
+        model.load_state_dict(torch.load(a.trained, weights_only=True))
+        training, reproduce = old['training'], dict(reproduce=old['reproduce'], evaluated_by=command_line('bench/aligned_student.py', argv))
+    else:
+        model, training = train(a, teacher)
+        a.out.parent.mkdir(parents=True, exist_ok=True); torch.save(model.state_dict(), f'{a.out}.pt')
+        reproduce = dict(reproduce=command_line('bench/aligned_student.py', argv))
     rows, speeds = readings(model, teacher)
     table = pd.DataFrame(rows).pivot(index='reader', columns='set', values='balanced_accuracy')
     print(f"balanced accuracy (training {training['minutes']} min):\n{table.to_string()}", flush=True)
     if a.write_card:
-        write_card(CARDS_DIR/'aligned_student.json', dict(teacher=teacher.card, default_reader=DEFAULT_MODEL, training=training,
-                                                           rows=rows, speeds=speeds, reproduce=command_line('bench/aligned_student.py', argv)))
+        write_card(CARDS_DIR/'aligned_student.json', dict(teacher=teacher.card, default_reader=PHOTO_DAN, training=training,
+                                                           rows=rows, speeds=speeds, **reproduce))
+    if a.export: print('exported:', ', '.join(export(model, read_card('aligned_student'))))
 
 if __name__ == '__main__': main()

@@ -44,8 +44,10 @@ def ours_eval(model:str, t:pd.DataFrame, crops:bool) -> tuple:
                  **({'crops_per_s': round(crops_per_second(model, list(t.path)), 1)} if crops else {})))
 
 def learned_from_teacher(model:str) -> bool:
-    "Did `model` learn from the teacher (its card's soft targets give the teacher a share)?"
-    labels = read_card(model).get('training', {}).get('labels')
+    "Did `model` learn from the teacher (its card's soft targets give the teacher a share; an ensemble: one of its members)?"
+    card = read_card(model)
+    if 'members' in card: return any(learned_from_teacher(m) for m in card['members'])
+    labels = card.get('training', {}).get('labels')
     return isinstance(labels, dict) and bool(labels.get('teacher'))
 
 def figures(ev:Evaluation) -> dict:

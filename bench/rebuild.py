@@ -1,10 +1,10 @@
-"""Rebuild everything built on the photo reader, in order, by one command: the teacher's readings, the photo reader, its
-benchmarks, the avatar reader, the label-compare threshold, the pair detectors (Siamese v1/v2 and the checker's default),
-the end-to-end detector (its fine-tuned readers, the checker's default again), every detector's calibration, Table 4 and
-the live settings. Like `dvc repro`, each stage names its inputs (`deps`) and its products (`outs`); a stage runs
-only when the sha256 of an input or product differs from `bench/chain.lock.json`, the record of the last run, so a changed
-photo reader reruns everything after it and an unchanged one nothing. The lock is written after each stage: a killed rebuild
-goes on where it stopped.
+"""Rebuild everything built on the photo reader, in order, by one command: the teacher's readings, the photo reader, the
+112-px aligned student and its ensemble with the photo reader, their benchmarks, the avatar reader, the label-compare
+threshold, the pair detectors (Siamese v1/v2 and the checker's default), the end-to-end detector (its fine-tuned readers,
+the checker's default again), every detector's calibration, Table 4 and the live settings. Like `dvc repro`, each stage
+names its inputs (`deps`) and its products (`outs`); a stage runs only when the sha256 of an input or product differs from
+`bench/chain.lock.json`, the record of the last run, so a changed photo reader reruns everything after it and an unchanged
+one nothing. The lock is written after each stage: a killed rebuild goes on where it stopped.
 
     python bench/rebuild.py --dry-run        # what would run, and why
     python bench/rebuild.py                  # run what is out of date
@@ -32,9 +32,14 @@ STAGES = [
           ['bench/distill.py', 'bench/train_reader.py', f'{M}/fer2013_dan_fernet_s.safetensors'], [f'{C}/soft_targets.json']),
     Stage('photo_reader', ['python bench/train_reader.py --out avatar_anomaly/models/photos_dan_fernet_s'],   # the soft_targets card's choice
           ['bench/train_reader.py', f'{C}/teacher.json', f'{M}/fer2013_dan_fernet_s.safetensors'], [f'{M}/photos_dan_fernet_s.safetensors']),
-    Stage('photo_reader_figures', ['python bench/readers.py --models photos_dan_fernet_s fer2013_dan_fernet_s --write-card',
-                                   'python bench/fer2013.py --split test --model photos_dan_fernet_s --write-card'],
-          ['bench/readers.py', 'bench/fer2013.py', f'{M}/photos_dan_fernet_s.safetensors'], []),
+    Stage('aligned_student', ['python bench/aligned_student.py --epochs 10 --out ../runs/aligned_student --write-card --export'],
+          ['bench/aligned_student.py', f'{C}/teacher.json', f'{M}/photos_dan_fernet_s.safetensors'],   # the student, and its average with the DAN
+          [f'{C}/aligned_student.json', f'{M}/photos_aligned_resnet10t.safetensors', f'{M}/photos_ensemble.json']),
+    Stage('photo_reader_figures', ['python bench/readers.py --models photos_ensemble photos_aligned_resnet10t photos_dan_fernet_s fer2013_dan_fernet_s --write-card',
+                                   'python bench/fer2013.py --split test --model photos_dan_fernet_s --write-card',
+                                   'python bench/fer2013.py --split test --model photos_ensemble --write-card'],
+          ['bench/readers.py', 'bench/fer2013.py', f'{M}/photos_dan_fernet_s.safetensors', f'{M}/photos_aligned_resnet10t.safetensors',
+           f'{M}/photos_ensemble.json'], []),
     Stage('avatar_reader', ['python bench/avatar_reader.py train --out avatar_anomaly/models/avatars_dan_fernet_s',
                             'python bench/avatar_reader.py evaluate --models photos_dan_fernet_s avatar_anomaly/models/avatars_dan_fernet_s --write-card'],
           ['bench/avatar_reader.py', f'{M}/photos_dan_fernet_s.safetensors'], [f'{M}/avatars_dan_fernet_s.safetensors']),

@@ -37,25 +37,52 @@ def test_pairs_keeps_the_end_to_end_detector_when_others_retrain():
     assert pairs.kept_detectors('another_reader', parents['avatar']) == {}
 
 def test_aligned_student_targets_heads_and_loss():
-    "The 112-px student's people-targets mix the ratings in where a photo has them, its flip TTA reads a face and its mirror alike, and head B alone hears the teacher"
+    "The 112-px student's people-targets mix the ratings in where a photo has them, each exported head reads a face as the card's rows read it, and head B alone hears the teacher"
     import numpy as np, pandas as pd, torch
     import aligned_student as S
     from avatar_anomaly.data import EMOTIONS
     from avatar_anomaly.dls import RATING_COLUMNS
+    from avatar_anomaly.backbones import batch_proba
     ratings = {c: [0.6 if c == 'rating_happiness' else 0.4 if c == 'rating_surprise' else 0., np.nan] for c in RATING_COLUMNS}
     p = S.people_targets(pd.DataFrame(dict(label=['happiness', 'neutral'], **ratings)), 0.5)
     assert np.allclose(p[0, [EMOTIONS.index('happiness'), EMOTIONS.index('surprise')]], [0.8, 0.2]) and p[1, EMOTIONS.index('neutral')] == 1
     torch.manual_seed(0)
     model = S.TwoHeads('resnet10t').eval()
     faces = np.random.default_rng(0).integers(0, 256, (3, 112, 112, 3), dtype=np.uint8)
-    (a, b), (am, bm) = S.heads(model, faces), S.heads(model, faces[:, :, ::-1])
-    assert a.shape == b.shape == (3, 7) and np.allclose(a.sum(1), 1, atol=1e-5) and np.allclose(a, am, atol=1e-5) and np.allclose(b, bm, atol=1e-5)
+    a, b = S.heads(model, faces)
+    assert a.shape == b.shape == (3, 7) and np.allclose(a.sum(1), 1, atol=1e-5)
+    for head, probs in (('A', a), ('B', b)):   # the package's model of one head, through the package's batching, reads as the card's rows
+        assert np.allclose(batch_proba(S.one_head(model, head, 'resnet10t'), list(faces), S.student_preset('resnet10t')), probs, atol=1e-5)
     out = torch.randn(2, 14)
     soft = torch.cat([torch.eye(7)[:2], torch.tensor([[5., 0, 0, 0, 0, 0, 0], [np.nan]*7])], 1)
     untaught = S.TwoHeadLoss(0.)(out, soft)
     assert torch.isclose(untaught, torch.nn.functional.cross_entropy(out[:, :7], torch.arange(2)) + torch.nn.functional.cross_entropy(out[:, 7:], torch.arange(2)))
     moved = out.clone(); moved[0, :7] += torch.tensor([3., 0, 0, 0, 0, 0, 0])
     assert S.TwoHeadLoss(1.)(out, soft) != untaught and torch.isclose(S.TwoHeadLoss(1.)(moved, soft) - S.TwoHeadLoss(1.)(out, soft), S.TwoHeadLoss(0.)(moved, soft) - untaught)   # head A never hears the teacher
+
+def test_aligned_student_exports_the_valid_choice(tmp_path, monkeypatch):
+    "`--export` ships the reader the card chose on valid: the student head as a package model and the ensemble's card, which the package reads"
+    import numpy as np, pytest, torch
+    import aligned_student as S
+    from skimage import data as skdata
+    from PIL import Image
+    from avatar_anomaly.predict import EmotionPredictor
+    from avatar_anomaly.weights import read_card
+    rows = lambda means: [dict(set=s, reader=r, balanced_accuracy=v) for r, vs in means.items() for s, v in zip(('fer2013_valid', 'taiwan_faces_valid'), vs)]
+    assert S.valid_choice(rows({'A': (.6, .8), 'A_default': (.7, .75), 'default': (.7, .7)})) == ('A_default', 0.725)
+    monkeypatch.setattr(S, 'MODELS_DIR', tmp_path)
+    torch.manual_seed(0)
+    model = S.TwoHeads('resnet10t').eval()
+    card = dict(rows=rows({'A': (.6, .8), 'A_default': (.7, .75)}), training=dict(arch='resnet10t', teacher=.5, temperature=2., ratings=.5),
+                teacher=dict(file='t.onnx', sha256='0'*64), reproduce='python bench/aligned_student.py --write-card')
+    assert S.export(model, card) == [S.STUDENT, S.ENSEMBLE]
+    ens = read_card(tmp_path/f'{S.ENSEMBLE}.json')
+    assert ens['members'] == [S.PHOTO_DAN, S.STUDENT] and ens['chosen']['reader'] == 'A_default'
+    assert read_card(tmp_path/f'{S.STUDENT}.json')['crop']['align'] == 'yunet5'
+    Image.fromarray(skdata.astronaut()).save(tmp_path/'astronaut.jpg')
+    r, = EmotionPredictor(tmp_path/S.ENSEMBLE, device='cpu').predict_files([tmp_path/'astronaut.jpg'], progress=False)
+    assert r.ok and abs(float(r.probs.sum()) - 1) < 1e-4
+    with pytest.raises(SystemExit, match='teacher'): S.export(model, dict(card, rows=rows({'B_teacher': (.9, .9), 'A': (.6, .8)})))
 
 def test_smile_gap_biases_undo_a_class_prior():
     "`fit_biases` finds the logit shift that a reader's skew towards one class needs, and `degrade` keeps the peer's input shape"
