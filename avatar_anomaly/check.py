@@ -315,15 +315,16 @@ class AnomalyChecker:
                 if given not in (None, enc): raise InputError(f"the {self.detector.name} detector reads faces with the models it was "
                                                               f"trained on ({real_enc}, {avatar_enc}); other readers only with label-compare")
             real_model, avatar_model = real_enc, avatar_enc
-        self.real = EmotionPredictor(real_model, detect=detect, tta=tta, features=True, device=device)
+        features = not isinstance(self.detector, LabelCompare)   # label-compare reads probabilities only (so any reader, an ensemble too)
+        self.real = EmotionPredictor(real_model, detect=detect, tta=tta, features=features, device=device)
         self.avatar = (self.real if avatar_model == real_model else
-                       EmotionPredictor(avatar_model, detect=detect, tta=tta, features=True, device=device))
+                       EmotionPredictor(avatar_model, detect=detect, tta=tta, features=features, device=device))
 
     def scores(self, reals:list, # `Reading`s of the real faces (all without errors)
                avatars:list # of the avatars, pair by pair
               ) -> np.ndarray:
-        "The detector's scores of pairs of readings: their `probs` and `features` stacked into arrays"
-        read = lambda rs: dict(probs=np.stack([r.probs for r in rs]), features=np.stack([r.features for r in rs]))
+        "The detector's scores of pairs of readings: their `probs` (and `features`, where the readers give them) stacked into arrays"
+        read = lambda rs: dict(probs=np.stack([r.probs for r in rs]), **({} if rs[0].features is None else {'features': np.stack([r.features for r in rs])}))
         return self.detector.scores(read(reals), read(avatars)) if reals else np.zeros(0)
 
     def results(self, pairs:list, # `(real Reading, avatar Reading)` pairs
