@@ -1007,6 +1007,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                         'avatar_anomaly.predict._in_file_pixels': ( 'predict.html#_in_file_pixels',
                                                                                     'avatar_anomaly/predict.py'),
                                         'avatar_anomaly.predict._member': ('predict.html#_member', 'avatar_anomaly/predict.py'),
+                                        'avatar_anomaly.predict.is_ensemble': ('predict.html#is_ensemble', 'avatar_anomaly/predict.py'),
                                         'avatar_anomaly.predict.load_model': ('predict.html#load_model', 'avatar_anomaly/predict.py'),
                                         'avatar_anomaly.predict.probs_matrix': ('predict.html#probs_matrix', 'avatar_anomaly/predict.py'),
                                         'avatar_anomaly.predict.split_reader': ('predict.html#split_reader', 'avatar_anomaly/predict.py')},

@@ -16,7 +16,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from .data import EMOTIONS, InputError, as_pil, image_size, image_files
 from .weights import read_card
-from .predict import DEFAULT_MODEL, EmotionPredictor, Reading
+from .predict import DEFAULT_MODEL, EmotionPredictor, Reading, is_ensemble
 from .avatars import Stylizer, make_stylizer, dataset_avatars, anomaly_pairs
 from .siamese_v1 import (PairDetector, SiameseDetector, SiameseV1, PairFeatures, choose_threshold,
                                        pair_metrics, error_matrix, same_person_pairs, encode_files, pair_scores_of, train_v1)
@@ -315,7 +315,7 @@ class AnomalyChecker:
                 if given not in (None, enc): raise InputError(f"the {self.detector.name} detector reads faces with the models it was "
                                                               f"trained on ({real_enc}, {avatar_enc}); other readers only with label-compare")
             real_model, avatar_model = real_enc, avatar_enc
-        features = not isinstance(self.detector, LabelCompare)   # label-compare reads probabilities only (so any reader, an ensemble too)
+        features = not (isinstance(self.detector, LabelCompare) and any(map(is_ensemble, (real_model, avatar_model))))   # label-compare reads probabilities, so an ensemble serves it
         self.real = EmotionPredictor(real_model, detect=detect, tta=tta, features=features, device=device)
         self.avatar = (self.real if avatar_model == real_model else
                        EmotionPredictor(avatar_model, detect=detect, tta=tta, features=features, device=device))

@@ -19,8 +19,8 @@ from .backbones import EMOTIONNET_FORMAT, load_emotion_net, preset_of, batch_pro
 from .dan import DAN_FORMAT, load_dan, DAN
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DEFAULT_AVATAR_MODEL', 'MODEL_ALIASES', 'LOADERS', 'ENSEMBLE_FORMAT', 'load_model', 'Reading',
-           'probs_matrix', 'split_reader', 'EmotionPredictor']
+__all__ = ['DEFAULT_MODEL', 'DEFAULT_AVATAR_MODEL', 'MODEL_ALIASES', 'LOADERS', 'ENSEMBLE_FORMAT', 'load_model', 'is_ensemble',
+           'Reading', 'probs_matrix', 'split_reader', 'EmotionPredictor']
 
 # %% ../nbs/02a_predict.ipynb #13204983
 DEFAULT_MODEL = 'photos_dan_fernet_s'   # the photo reader ('Reading photos' below); 'fer2013_dan_fernet_s' stays loadable by name
@@ -39,6 +39,10 @@ def load_model(name_or_path:str|Path, # model file (stem, .json or .safetensors)
     if card.get('format') not in LOADERS:
         raise CardError(f"{stem}.json: card format {card.get('format')!r} is not one this version loads ({', '.join(LOADERS)})")
     return LOADERS[card['format']](stem, device)
+
+def is_ensemble(name_or_path:str|Path) -> bool:
+    "Is the model an ensemble of readers (a card of `ENSEMBLE_FORMAT`) rather than one network?"
+    return read_model_card(MODEL_ALIASES.get(str(name_or_path), name_or_path))[1].get('format') == ENSEMBLE_FORMAT
 
 # %% ../nbs/02a_predict.ipynb #275df041
 @dataclass
