@@ -983,6 +983,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                     'avatar_anomaly/predict.py'),
                                         'avatar_anomaly.predict.EmotionPredictor.encode': ( 'predict.html#emotionpredictor.encode',
                                                                                             'avatar_anomaly/predict.py'),
+                                        'avatar_anomaly.predict.EmotionPredictor.max_side': ( 'predict.html#emotionpredictor.max_side',
+                                                                                              'avatar_anomaly/predict.py'),
                                         'avatar_anomaly.predict.EmotionPredictor.predict_files': ( 'predict.html#emotionpredictor.predict_files',
                                                                                                    'avatar_anomaly/predict.py'),
                                         'avatar_anomaly.predict.EmotionPredictor.predict_images': ( 'predict.html#emotionpredictor.predict_images',

@@ -105,6 +105,7 @@ class _First(nn.Module):
 # %% ../nbs/02a_predict.ipynb #efda22a2
 class EmotionPredictor:
     "Emotions of the faces in images: the model's crop rule, then the model (an ensemble: each member's); one `Reading` per image"
+    members = None   # an ensemble's `EmotionPredictor`s (a subclass for another backend inherits None)
     def __init__(self,
                  model:str|Path=DEFAULT_MODEL, # shipped model name or model file
                  detect:bool|None=None, # True: always detect faces; False: images are face crops; None: by size
@@ -115,19 +116,21 @@ class EmotionPredictor:
                  device=None): # default: see `default_device`
         self.device, self.name = default_device(device), str(model)
         stem, card = read_model_card(MODEL_ALIASES.get(self.name, model))
-        self.members = None
         if card.get('format') == ENSEMBLE_FORMAT:
             if features: raise TypeError(f"{stem.name}: an ensemble has no one feature vector; features=True needs a single reader")
             self.card, self.weights, self.with_features, self.bs, self.tta = card, np.asarray(card['weights'], np.float64), False, bs, tta
             self.members = [EmotionPredictor(_member(stem, m), detect, None, bs, tta, False, device) for m in card['members']]
-            self.max_side = max(m.max_side for m in self.members)
             return
         self.model, self.card = load_model(stem, self.device)
         self.model.to(memory_format=torch.channels_last)  # same numbers, faster convolutions on CPUs
         self.preset, self.bs, self.tta, self.with_features = preset_of(self.card), bs, tta, features
         self.cropper = cropper_for(crop or self.card.get('crop'), self.preset.size, detect=detect, cache=False, device=self.device)
-        self.max_side = self.cropper.max_side
         if features: self.feature_net, self.classifier_net = (m.eval() for m in split_reader(self.model))
+
+    @property
+    def max_side(self) -> int:
+        "Files are decoded shrunk to this side: the cropper's (an ensemble: its members' largest)"
+        return max(m.max_side for m in self.members) if self.members else self.cropper.max_side
 
     def proba(self, crops:list) -> np.ndarray:
         "(N, 7) probabilities of PIL face crops (another backend overrides this)"
