@@ -1012,6 +1012,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                         'avatar_anomaly.predict.is_ensemble': ('predict.html#is_ensemble', 'avatar_anomaly/predict.py'),
                                         'avatar_anomaly.predict.load_model': ('predict.html#load_model', 'avatar_anomaly/predict.py'),
                                         'avatar_anomaly.predict.probs_matrix': ('predict.html#probs_matrix', 'avatar_anomaly/predict.py'),
+                                        'avatar_anomaly.predict.reader_network': ( 'predict.html#reader_network',
+                                                                                   'avatar_anomaly/predict.py'),
                                         'avatar_anomaly.predict.split_reader': ('predict.html#split_reader', 'avatar_anomaly/predict.py')},
             'avatar_anomaly.results': { 'avatar_anomaly.results._row': ('results.html#_row', 'avatar_anomaly/results.py'),
                                         'avatar_anomaly.results.card': ('results.html#card', 'avatar_anomaly/results.py'),

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from .data import EMOTIONS, InputError, image_files, image_png, png_bytes, usable_rows, writing
 from .backbones import Evaluation
-from .predict import DEFAULT_MODEL
+from .predict import PHOTO_NETWORK
 from .avatars import Stylizer, make_stylizer, generate_avatars, avatar_dir, avatar_failures, source_root, _keys
 from .check import AnomalyChecker, match_folders
 
@@ -419,7 +419,7 @@ class RayReading:
 # %% ../nbs/08c_audit.ipynb #0e216854
 def preservation_table(table:pd.DataFrame, # labelled photos (a reader's table)
                        stylizers:dict, # {name: stylizer}
-                       model:str|Path=DEFAULT_MODEL, # the real-face classifier (shipped name or model file), on photos and avatars
+                       model:str|Path=PHOTO_NETWORK, # the real-face classifier (shipped name or model file), on photos and avatars
                        split:str='valid', # which split's photos
                        n:int|None=None, # a random subset of this many photos (None: all)
                        seed:int=0, # subset seed

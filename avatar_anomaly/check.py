@@ -16,7 +16,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from .data import EMOTIONS, InputError, as_pil, image_size, image_files
 from .weights import read_card
-from .predict import DEFAULT_MODEL, EmotionPredictor, Reading, is_ensemble
+from .predict import DEFAULT_MODEL, PHOTO_NETWORK, EmotionPredictor, Reading, is_ensemble
 from .avatars import Stylizer, make_stylizer, dataset_avatars, anomaly_pairs
 from .siamese_v1 import (PairDetector, SiameseDetector, SiameseV1, PairFeatures, choose_threshold,
                                        pair_metrics, error_matrix, same_person_pairs, encode_files, pair_scores_of, train_v1)

@@ -211,7 +211,7 @@ def result_text(r # a `Reading` of a file
 @command(exits="0 every image got a result; 2 an image could not be processed (no face, unreadable; all results are printed "
                "first), or trouble")
 def cmd_predict(paths:list[Path], # image files or folders (searched recursively)
-                model:str=None, # model file or shipped model name; 'avatar': the avatar reader (default: the photo reader)
+                model:str=None, # model file or shipped model name; 'avatar': the avatar reader (default: the photo reader; with --backend onnx its network, PHOTO_NETWORK: an ensemble is no one graph)
                 json:bool=False, # one JSON object per line: path, emotion, probs, box, n_faces, error, note
                 crops:bool=False, # the images are face crops: no detection, no face check (images up to 100 px are otherwise taken whole only when MTCNN finds a face in them)
                 tta:bool=False, # average with the flipped face

@@ -13,7 +13,7 @@ from .faces import crop_table, cropper_for, FaceCropper
 from .weights import read_card, update_card, read_model_card
 from .backbones import evaluate, Evaluation
 from .train import train_dan, DAN_PRESETS
-from .predict import load_model, DEFAULT_MODEL, DEFAULT_AVATAR_MODEL, EmotionPredictor
+from .predict import load_model, PHOTO_NETWORK, DEFAULT_AVATAR_MODEL, EmotionPredictor
 from .avatars import avatar_styles, style_stylizer, style_family, dataset_avatars, sample_split
 
 # %% auto #0
@@ -66,7 +66,7 @@ def choose_face_thresholds(sets:dict, # {set name: `face_paths` per setting of `
 # %% ../nbs/05_finetune.ipynb #e0749aed
 CROP_MAX_SIDE = 100   # a set whose images are at most this side is a set of face crops, read whole (as `FaceCropper` decides)
 
-def avatar_crop_rule(parent:str=DEFAULT_MODEL) -> dict:
+def avatar_crop_rule(parent:str=PHOTO_NETWORK) -> dict:
     "The crop rule of an avatar reader: `parent`'s framing, MTCNN settings for stylised faces, and the whole-image fallback"
     det = read_card('avatar_styles')['detector']
     crop = read_model_card(parent)[1].get('crop', {})
@@ -83,7 +83,7 @@ def avatar_crops(avatars:pd.DataFrame, # from `style_avatars`
 
 # %% ../nbs/05_finetune.ipynb #65854d93
 def photo_crops(photos:pd.DataFrame, # a reader's table
-                parent:str=DEFAULT_MODEL, # whose crop rule
+                parent:str=PHOTO_NETWORK, # whose crop rule
                 size:int=48):
     "`photos` as the parent reads them: a set of crops as it is, larger photos cropped by its rule (faceless ones left out)"
     if max(image_size(photos.path.iloc[0])) <= CROP_MAX_SIDE: return photos.assign(face='crop')   # a set of face crops (FER2013)

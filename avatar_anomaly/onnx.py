@@ -19,7 +19,7 @@ from .faces import cropper_for, square_box
 from .augment import study_resize
 from .weights import CardError, CheckpointMismatchError, default_device, read_model_card, read_card
 from .backbones import Preset, preset_of, to_batch, predict_proba
-from .predict import DEFAULT_MODEL, EmotionPredictor, load_model, split_reader
+from .predict import PHOTO_NETWORK, EmotionPredictor, load_model, split_reader
 from .siamese_v1 import SiameseDetector
 from .check import load_detector
 
@@ -144,7 +144,7 @@ def reader_onnx(model:nn.Module, # an emotion model in eval mode
     onnx.checker.check_model(m, full_check=True)
     return m.SerializeToString()
 
-def export_onnx(model:str|Path=DEFAULT_MODEL, # model file or shipped model name (any card format `load_model` knows)
+def export_onnx(model:str|Path=PHOTO_NETWORK, # model file or shipped model name (any card format `load_model` knows)
                 out:str|Path|None=None, # the file to write (default: NAME.onnx in the working folder)
                 opset:int=OPSET, # ONNX opset
                 tta:bool=False): # average with the mirrored crop inside the graph
@@ -346,7 +346,7 @@ def sample_pairs(detector # a detector (its `encoders`)
 class OnnxReader:
     "What the onnxruntime predictors share: the session of an exported reader, its metadata and card, the face cropper, `encode`"
     def __init__(self,
-                 model:str|Path|bytes=DEFAULT_MODEL, # an exported .onnx file (or its bytes), or a model name or file (exported in memory)
+                 model:str|Path|bytes=PHOTO_NETWORK, # an exported .onnx file (or its bytes), or a model name or file (exported in memory)
                  detect:bool|None=None, # True: always detect faces; False: images are face crops; None: by size
                  crop:dict|None=None, # the crop rule (default: the one in the file, from the model card)
                  bs:int=128, # images per batch
@@ -380,6 +380,7 @@ def onnx_predictor(pred:EmotionPredictor, # a PyTorch predictor
                    threads:int|None=None): # onnxruntime threads
     "The onnxruntime twin of `pred`: its model exported in memory, its cropper, batch size, TTA and features setting"
     if isinstance(pred, OnnxReader): return pred
+    if pred.members: raise InputError(f"{pred.name}: an ensemble of readers is no one ONNX graph; --backend onnx reads with one network (e.g. --model {PHOTO_NETWORK})")
     return OnnxEmotionPredictor(reader_onnx(pred.model, pred.card, pred.name, pred.tta), bs=pred.bs, tta=pred.tta, device=pred.device,
                                 threads=threads, cropper=pred.cropper, features=pred.with_features)
 

@@ -19,12 +19,12 @@ from .backbones import EMOTIONNET_FORMAT, load_emotion_net, preset_of, batch_pro
 from .dan import DAN_FORMAT, load_dan, DAN
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DEFAULT_AVATAR_MODEL', 'MODEL_ALIASES', 'LOADERS', 'ENSEMBLE_FORMAT', 'load_model', 'is_ensemble',
-           'Reading', 'probs_matrix', 'split_reader', 'EmotionPredictor']
+__all__ = ['DEFAULT_MODEL', 'DEFAULT_AVATAR_MODEL', 'MODEL_ALIASES', 'LOADERS', 'ENSEMBLE_FORMAT', 'PHOTO_NETWORK', 'load_model',
+           'is_ensemble', 'reader_network', 'Reading', 'probs_matrix', 'split_reader', 'EmotionPredictor']
 
 # %% ../nbs/02a_predict.ipynb #13204983
-DEFAULT_MODEL = 'photos_dan_fernet_s'   # the photo reader ('Reading photos' below); 'fer2013_dan_fernet_s' stays loadable by name
-DEFAULT_AVATAR_MODEL = 'avatars_dan_fernet_s'   # the avatar reader (chapter 05): the photo reader fine-tuned on avatars
+DEFAULT_MODEL = 'photos_ensemble'   # the photo reader: the 48-px DAN and chapter 02c's 112-px aligned student, averaged
+DEFAULT_AVATAR_MODEL = 'avatars_dan_fernet_s'   # the avatar reader (chapter 05): the photo reader's network fine-tuned on avatars
 MODEL_ALIASES = {'photo': DEFAULT_MODEL, 'avatar': DEFAULT_AVATAR_MODEL}   # what users may name instead of a model
 
 LOADERS = {EMOTIONNET_FORMAT: load_emotion_net, DAN_FORMAT: load_dan}   # card format → loader of that kind
@@ -43,6 +43,13 @@ def load_model(name_or_path:str|Path, # model file (stem, .json or .safetensors)
 def is_ensemble(name_or_path:str|Path) -> bool:
     "Is the model an ensemble of readers (a card of `ENSEMBLE_FORMAT`) rather than one network?"
     return read_model_card(MODEL_ALIASES.get(str(name_or_path), name_or_path))[1].get('format') == ENSEMBLE_FORMAT
+
+def reader_network(name_or_path:str|Path) -> str|Path:
+    "The one network behind a reader, what models built on it start from: an ensemble's first member (whose box it reports), else the reader"
+    stem, card = read_model_card(MODEL_ALIASES.get(str(name_or_path), name_or_path))
+    return card['members'][0] if card.get('format') == ENSEMBLE_FORMAT else name_or_path
+
+PHOTO_NETWORK = reader_network(DEFAULT_MODEL)   # what the avatar reader, the pair detectors, Table 4 and the ONNX export build on
 
 # %% ../nbs/02a_predict.ipynb #275df041
 @dataclass

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from .weights import CardError, MODELS_DIR, read_card
 from .check import CHECKER_CARD, DETECTORS, detector_card
-from .predict import DEFAULT_MODEL, DEFAULT_AVATAR_MODEL
+from .predict import DEFAULT_MODEL, DEFAULT_AVATAR_MODEL, PHOTO_NETWORK
 
 # %% auto #0
 __all__ = ['card', 'figure', 'pick', 'pct', 'headline', 'headline_markdown']
@@ -59,19 +59,19 @@ def headline() -> list:
     styles = '; '.join(f"{d} {pct(pick(st['rows'], dataset=d, style='toon', model=other)['accuracy'])} vs {pct(pick(st['rows'], dataset=d, style='toon', model=ref)['accuracy'])}"
                        for d in dict.fromkeys(r['dataset'] for r in st['rows']))
     t4 = card('table4'); kept = [r for r in t4['rows'] if r['chosen'] and r['split'] == 'test' and r['generator'] != 'photo']
-    live = figure('live', 'benchmarks', 'speed'); ox = figure('onnx', 'models', real)
+    live = figure('live', 'benchmarks', 'speed'); ox = figure('onnx', 'models', PHOTO_NETWORK)   # ONNX: the photo reader's network
     return [
         _row('anomaly detectors, balanced accuracy on FER2013 (real face, toon avatar) test pairs', detectors('fer2013'), '08_check.ipynb', command),
         _row('the same on same-person taiwan_faces test pairs', detectors('taiwan'), '08_check.ipynb', command),
         _row(f'photo reader `{real}`, accuracy on FER2013 test with flip TTA (without)',
              f"{pct(fer['flip_tta']['accuracy'])} ({pct(fer['plain']['accuracy'])})", '02a_predict.ipynb', fer['command']),
         _row('photo reader against the OpenCV Zoo peer, balanced accuracy on colour photos (test)', vs_peer, '02a_predict.ipynb', rd['command']),
-        _row(f'avatar reader `{Path(other).name}` against the photo reader, accuracy on toon avatars (test)', styles, '05_finetune.ipynb', st['command']),
-        _row(f'emotion kept by the chosen avatars (Table 4): `{real}` agrees with itself, photo vs avatar, FER2013 test',
+        _row(f'avatar reader `{Path(other).name}` against the photo network `{Path(ref).name}`, accuracy on toon avatars (test)', styles, '05_finetune.ipynb', st['command']),
+        _row(f"emotion kept by the chosen avatars (Table 4): `{t4['model']}` agrees with itself, photo vs avatar, FER2013 test",
              ', '.join(f"{r['generator']} {pct(r['agreement'])}" for r in kept), '03b_avatars.ipynb', t4['command']),
         _row(f"live checking, 640×480 video pair, `--every {live['every']}`, {live['machine']['torch_threads']} torch thread",
              f"{live['pairs_per_s']} frame pairs/s", '09_live.ipynb', live['command']),
-        _row(f'photo reader in onnxruntime against PyTorch, crops/s at batch 1 and 64', 
+        _row(f'photo network `{PHOTO_NETWORK}` in onnxruntime against PyTorch, crops/s at batch 1 and 64', 
              f"{ox['crops_per_s']['onnx']['1']} vs {ox['crops_per_s']['torch']['1']}; {ox['crops_per_s']['onnx']['64']} vs {ox['crops_per_s']['torch']['64']}; "
              f"probabilities within {ox['parity']['probs']:.1e}", '09a_onnx.ipynb', figure('onnx', 'command'))]
 

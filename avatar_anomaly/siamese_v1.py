@@ -24,7 +24,7 @@ from .faces import Face, cropper_for
 from .weights import (default_device, read_card, write_card, find_weights, load_state_dict_strict, main_process, CARDS_DIR,
                                     MODELS_DIR, CardError, read_safetensors)
 from .train import csv_logger, timed_fit
-from .predict import DEFAULT_MODEL, EmotionPredictor
+from .predict import PHOTO_NETWORK, EmotionPredictor
 
 # %% auto #0
 __all__ = ['performer_of', 'same_person_pairs', 'encode_files', 'PairFeatures', 'pair_dls', 'show_pairs', 'choose_threshold',

@@ -19,7 +19,7 @@ from avatar_anomaly.weights import read_card, update_card, command_line
 from avatar_anomaly.avatars import sample_split, avatar_styles, style_family
 from avatar_anomaly.finetune import (MTCNN_THRESHOLDS, choose_face_thresholds, face_paths, style_avatars, fer2013_photos, training_mix, train_avatar_reader,
                                       style_table, reader_scores, avatar_crops, avatar_crop_rule, non_faces, whole_image_answers)
-from avatar_anomaly.predict import DEFAULT_MODEL
+from avatar_anomaly.predict import PHOTO_NETWORK
 
 def command(argv) -> str: return command_line('bench/avatar_reader.py', argv)
 
@@ -106,7 +106,7 @@ def loso(a, argv):
         minutes[left] = card['training']['minutes']
         styles = [s for s in avatar_styles() if style_family(s) == left]
         for photos in (fer_test, taiwan_test):
-            t = style_table([DEFAULT_MODEL, stem], photos, styles)
+            t = style_table([PHOTO_NETWORK, stem], photos, styles)
             rows += t.assign(left_out=left).to_dict('records')
     res = pd.DataFrame(rows)
     print(res.to_string())
@@ -124,13 +124,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest='cmd', required=True)
     sub.add_parser('build')
-    p = sub.add_parser('wholes'); p.add_argument('--models', nargs='+', default=[DEFAULT_MODEL]); p.add_argument('--write-card', action='store_true')
+    p = sub.add_parser('wholes'); p.add_argument('--models', nargs='+', default=[PHOTO_NETWORK]); p.add_argument('--write-card', action='store_true')
     p = sub.add_parser('paths'); p.add_argument('--n', type=int, default=80)
     p = sub.add_parser('train'); p.add_argument('--out', required=True); p.add_argument('--leave-out', default=None)
     p.add_argument('--epochs', type=int, default=None)
     p.add_argument('--weak', nargs='+', default=None, help='weakly labelled avatar sets added to train, e.g. anime_danbooru')
     p = sub.add_parser('weak'); p.add_argument('model'); p.add_argument('--write-card', action='store_true')
-    p = sub.add_parser('evaluate'); p.add_argument('--models', nargs='+', default=[DEFAULT_MODEL]); p.add_argument('--write-card', action='store_true')
+    p = sub.add_parser('evaluate'); p.add_argument('--models', nargs='+', default=[PHOTO_NETWORK]); p.add_argument('--write-card', action='store_true')
     p = sub.add_parser('loso'); p.add_argument('models', nargs='+'); p.add_argument('--write-card', action='store_true')
     p.add_argument('--card', default='avatar_anomaly/models/avatars_dan_fernet_s.json')
     a = ap.parse_args(argv)

@@ -194,8 +194,8 @@ def default_speed(a, command:str):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--real-model', default=predict.DEFAULT_MODEL)
-    ap.add_argument('--avatar-model', default=getattr(predict, 'DEFAULT_AVATAR_MODEL', predict.DEFAULT_MODEL))
+    ap.add_argument('--real-model', default=predict.PHOTO_NETWORK)   # the detectors compare one network's features
+    ap.add_argument('--avatar-model', default=predict.DEFAULT_AVATAR_MODEL)
     ap.add_argument('--styles', nargs='*', default=list(avatar_styles()), help=f"of {', '.join(avatar_styles())} (the avatar_styles card)")
     ap.add_argument('--epochs', type=int, default=20)
     ap.add_argument('--seed', type=int, default=0)

@@ -43,8 +43,9 @@ STAGES = [
     Stage('avatar_reader', ['python bench/avatar_reader.py train --out avatar_anomaly/models/avatars_dan_fernet_s',
                             'python bench/avatar_reader.py evaluate --models photos_dan_fernet_s avatar_anomaly/models/avatars_dan_fernet_s --write-card'],
           ['bench/avatar_reader.py', f'{M}/photos_dan_fernet_s.safetensors'], [f'{M}/avatars_dan_fernet_s.safetensors']),
-    Stage('label_compare', ['python bench/check_baseline.py --choose-threshold'],
-          ['bench/check_baseline.py', f'{M}/photos_dan_fernet_s.safetensors', f'{M}/avatars_dan_fernet_s.safetensors'], [f'{C}/label_compare.json']),
+    Stage('label_compare', ['python bench/check_baseline.py --choose-threshold'],   # it reads photos with the default reader, the ensemble
+          ['bench/check_baseline.py', f'{M}/photos_ensemble.json', f'{M}/photos_dan_fernet_s.safetensors', f'{M}/photos_aligned_resnet10t.safetensors',
+           f'{M}/avatars_dan_fernet_s.safetensors'], [f'{C}/label_compare.json']),
     Stage('pair_detectors', ['python bench/pairs.py --write-cards --out ../runs/pairs'],
           ['bench/pairs.py', f'{M}/photos_dan_fernet_s.safetensors', f'{M}/avatars_dan_fernet_s.safetensors', f'{C}/label_compare.json'],
           [f'{M}/siamese_v1.safetensors', f'{M}/siamese_v2.safetensors', f'{C}/checker.json']),

@@ -14,7 +14,7 @@ import pandas as pd
 from avatar_anomaly.data import dataset_path, read_dataset
 from avatar_anomaly.weights import read_card, update_card, command_line
 from avatar_anomaly.toon import whitebox_checkpoint
-from avatar_anomaly.predict import DEFAULT_MODEL
+from avatar_anomaly.predict import PHOTO_NETWORK
 from avatar_anomaly.avatars import table4_stylizers, choose_settings, make_stylizer
 from avatar_anomaly.audit import preservation_table   # Table 4 is an audit of the settings (chapter 08c)
 
@@ -56,7 +56,7 @@ def main(argv=None):
     res = res.round(4)
     print(res.to_string())
     if not a.no_card and a.n is None:
-        update_card('table4', rows=res.to_dict('records'), min_agreement=a.min_agreement, model=DEFAULT_MODEL)
+        update_card('table4', rows=res.to_dict('records'), min_agreement=a.min_agreement, model=PHOTO_NETWORK)
         toon = chosen[chosen.generator.str.startswith('toon')]
         if len(toon): update_card('toon', settings=json.loads(toon.settings.iloc[0]))   # the toon's default is Table 4's choice
         print(f"wrote the table4 card ({time.time() - t0:.0f} s)")
