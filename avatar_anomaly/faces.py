@@ -221,8 +221,8 @@ class FaceAligner:
     "Faces aligned on YuNet's five landmarks to `ALIGN_TEMPLATE` (scaled to `size`): the largest face of each image"
     def __init__(self,
                  size:int=112, # side of the output face
-                 detect:bool|None=None, # True: photos (no face: none); False: crops (no face: the whole crop); None: by size
-                 crop_max_side:int=100, # with `detect=None`, images whose longer side is at most this are crops
+                 detect:bool|None=None, # False: the images are crops (no face: the whole crop is read); else no face is no face
+                 crop_max_side:int=100, # images whose longer side is at most this are told, without a face, to say they are crops
                  detector:str|Path=YUNET_FILE, # the YuNet ONNX file (a path, or a name found by `find_weights`)
                  score:float=0.6, # YuNet's score threshold
                  max_side:int=1280): # larger images are shrunk to this side when read from files
@@ -263,15 +263,18 @@ class FaceAligner:
             im = im.convert('RGB')
             if min(im.size) < MIN_FACE_SIDE:
                 faces.append(Face(None, status='too_small', note=f"too small to hold a face ({im.width}×{im.height} px; at least {MIN_FACE_SIDE})")); continue
-            rgb, is_crop = np.asarray(im), is_face_crop(im, self.detect, self.crop_max_side)
+            rgb = np.asarray(im)
             seen, face, n, scale = self._detect(rgb)
             if face is not None:
                 x, y, w, h = (float(v)/scale for v in face[:4])
                 faces.append(Face(Image.fromarray(self._warp(seen, face)), (x, y, x + w, y + h), float(face[14]),
                                   (face[4:14].reshape(5, 2)/scale).tolist(), n))
-            elif is_crop:
+            elif self.detect is False:   # the caller says it is a crop: read whole, as the readers trained on crops saw such faces
                 faces.append(Face(Image.fromarray(self.align(rgb)[0]), (0., 0., *map(float, im.size)), None, None, 1, 'passthrough',
                                   note='no YuNet face in the crop: the whole crop was read'))
+            elif is_face_crop(im, None, self.crop_max_side):
+                faces.append(Face(None, status='no_face', note=f"no face found: a {im.width}×{im.height} image is taken as a face crop only when "
+                                  "YuNet finds a face in it (say it is a crop with detect=False / --crops)"))
             else: faces.append(Face(None, status='no_face', note='no face found (YuNet)'))
         return faces
 
