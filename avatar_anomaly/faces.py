@@ -250,11 +250,14 @@ class FaceAligner:
         m, _ = cv2.estimateAffinePartial2D(face[4:14].reshape(5, 2).astype(np.float32), self.template, method=cv2.LMEDS)
         return cv2.warpAffine(rgb, m, (self.size, self.size))
 
+    def _whole(self, seen:np.ndarray) -> np.ndarray:
+        "The whole image (as YuNet saw it) resized to the output side: what a crop without a face is read as"
+        return cv2.resize(seen, (self.size, self.size), interpolation=cv2.INTER_AREA)
+
     def align(self, rgb:np.ndarray) -> tuple:
         "`(size×size RGB face, found)`: the largest face aligned; no face: the whole image (as YuNet saw it) resized"
         seen, face, _, _ = self._detect(rgb)
-        if face is None: return cv2.resize(seen, (self.size, self.size), interpolation=cv2.INTER_AREA), False
-        return self._warp(seen, face), True
+        return (self._warp(seen, face), True) if face is not None else (self._whole(seen), False)
 
     def __call__(self, imgs:list) -> list:
         "A `Face` for each PIL image in `imgs` (box and landmarks in the image's pixels)"
@@ -270,7 +273,7 @@ class FaceAligner:
                 faces.append(Face(Image.fromarray(self._warp(seen, face)), (x, y, x + w, y + h), float(face[14]),
                                   (face[4:14].reshape(5, 2)/scale).tolist(), n))
             elif self.detect is False:   # the caller says it is a crop: read whole, as the readers trained on crops saw such faces
-                faces.append(Face(Image.fromarray(self.align(rgb)[0]), (0., 0., *map(float, im.size)), None, None, 1, 'passthrough',
+                faces.append(Face(Image.fromarray(self._whole(seen)), (0., 0., *map(float, im.size)), None, None, 1, 'passthrough',
                                   note='no YuNet face in the crop: the whole crop was read'))
             elif is_face_crop(im, None, self.crop_max_side):
                 faces.append(Face(None, status='no_face', note=f"no face found: a {im.width}×{im.height} image is taken as a face crop only when "

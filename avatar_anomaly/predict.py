@@ -19,8 +19,8 @@ from .backbones import EMOTIONNET_FORMAT, load_emotion_net, preset_of, batch_pro
 from .dan import DAN_FORMAT, load_dan, DAN
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DEFAULT_AVATAR_MODEL', 'MODEL_ALIASES', 'LOADERS', 'ENSEMBLE_FORMAT', 'PHOTO_NETWORK', 'load_model',
-           'is_ensemble', 'reader_network', 'Reading', 'probs_matrix', 'split_reader', 'EmotionPredictor']
+__all__ = ['DEFAULT_MODEL', 'DEFAULT_AVATAR_MODEL', 'MODEL_ALIASES', 'LOADERS', 'ENSEMBLE_FORMAT', 'PHOTO_NETWORK', 'model_card',
+           'load_model', 'is_ensemble', 'reader_network', 'Reading', 'probs_matrix', 'split_reader', 'EmotionPredictor']
 
 # %% ../nbs/02a_predict.ipynb #13204983
 DEFAULT_MODEL = 'photos_ensemble'   # the photo reader: the 48-px DAN and chapter 02c's 112-px aligned student, averaged
@@ -30,10 +30,15 @@ MODEL_ALIASES = {'photo': DEFAULT_MODEL, 'avatar': DEFAULT_AVATAR_MODEL}   # wha
 LOADERS = {EMOTIONNET_FORMAT: load_emotion_net, DAN_FORMAT: load_dan}   # card format → loader of that kind
 ENSEMBLE_FORMAT = 'avatar_anomaly.Ensemble/1'   # a reader made of readers (`members`, `weights`): see `EmotionPredictor`
 
+def model_card(name_or_path:str|Path # model file (stem, .json or .safetensors), a model's name, or a `MODEL_ALIASES` key
+              ) -> tuple:
+    "`(stem, card)` of a model, an alias read as the model it names"
+    return read_model_card(MODEL_ALIASES.get(str(name_or_path), name_or_path))
+
 def load_model(name_or_path:str|Path, # model file (stem, .json or .safetensors), a model's name, or a `MODEL_ALIASES` key
                device=None): # default: see `default_device`
     "`(model, card)`: any emotion model rebuilt from its card (by its `format`) with its weights, in eval mode"
-    stem, card = read_model_card(MODEL_ALIASES.get(str(name_or_path), name_or_path))
+    stem, card = model_card(name_or_path)
     if card.get('format') == ENSEMBLE_FORMAT:
         raise CardError(f"{stem}.json: an ensemble of {', '.join(card['members'])}, not one network: read it with EmotionPredictor")
     if card.get('format') not in LOADERS:
@@ -42,11 +47,11 @@ def load_model(name_or_path:str|Path, # model file (stem, .json or .safetensors)
 
 def is_ensemble(name_or_path:str|Path) -> bool:
     "Is the model an ensemble of readers (a card of `ENSEMBLE_FORMAT`) rather than one network?"
-    return read_model_card(MODEL_ALIASES.get(str(name_or_path), name_or_path))[1].get('format') == ENSEMBLE_FORMAT
+    return model_card(name_or_path)[1].get('format') == ENSEMBLE_FORMAT
 
 def reader_network(name_or_path:str|Path) -> str|Path:
     "The one network behind a reader, what models built on it start from: an ensemble's first member (whose box it reports), else the reader"
-    stem, card = read_model_card(MODEL_ALIASES.get(str(name_or_path), name_or_path))
+    card = model_card(name_or_path)[1]
     return card['members'][0] if card.get('format') == ENSEMBLE_FORMAT else name_or_path
 
 PHOTO_NETWORK = reader_network(DEFAULT_MODEL)   # what the avatar reader, the pair detectors, Table 4 and the ONNX export build on
@@ -122,7 +127,7 @@ class EmotionPredictor:
                  features:bool=False, # readings also hold the face's feature vector (what the Siamese detectors compare)
                  device=None): # default: see `default_device`
         self.device, self.name = default_device(device), str(model)
-        stem, card = read_model_card(MODEL_ALIASES.get(self.name, model))
+        stem, card = model_card(model)
         if card.get('format') == ENSEMBLE_FORMAT:
             if features: raise TypeError(f"{stem.name}: an ensemble has no one feature vector; features=True needs a single reader")
             self.card, self.weights, self.with_features, self.bs, self.tta = card, np.asarray(card['weights'], np.float64), False, bs, tta
