@@ -35,7 +35,8 @@ STAGES = [
     Stage('aligned_student', ['python bench/aligned_student.py --epochs 10 --out ../runs/aligned_student --write-card --export'],
           ['bench/aligned_student.py', f'{C}/teacher.json', f'{M}/photos_dan_fernet_s.safetensors'],   # the student, and its average with the DAN
           [f'{C}/aligned_student.json', f'{M}/photos_aligned_resnet10t.safetensors', f'{M}/photos_ensemble.json']),
-    Stage('photo_reader_figures', ['python bench/readers.py --models photos_ensemble photos_aligned_resnet10t photos_dan_fernet_s fer2013_dan_fernet_s --write-card',
+    Stage('photo_reader_figures', ['python bench/readers.py --models photos_ensemble photos_aligned_resnet10t photos_dan_fernet_s fer2013_dan_fernet_s '
+                                   'avatar_anomaly/models/photos_dan_fernet_s_votes --write-card',   # every photo reader beside one peer run (chapter 95)
                                    'python bench/fer2013.py --split test --model photos_dan_fernet_s --write-card',
                                    'python bench/fer2013.py --split test --model photos_ensemble --write-card'],
           ['bench/readers.py', 'bench/fer2013.py', f'{M}/photos_dan_fernet_s.safetensors', f'{M}/photos_aligned_resnet10t.safetensors',
