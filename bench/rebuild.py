@@ -9,8 +9,15 @@ one nothing. The lock is written after each stage: a killed rebuild goes on wher
     python bench/rebuild.py --dry-run        # what would run, and why
     python bench/rebuild.py                  # run what is out of date
     python bench/rebuild.py --force avatar_reader   # rerun one stage (and so everything built on it)
+
+A rebuild longer than the machine is lent for goes on elsewhere: `--park DIR` copies the lock and every file the rebuild
+changed (against git's HEAD) into DIR, which can be committed beside the models it would replace; in a fresh checkout
+`--unpark DIR` puts them back, and the next `python bench/rebuild.py` skips the stages the lock records as done.
+
+    python bench/rebuild.py --park bench/chain_parked      # keep an unfinished rebuild
+    python bench/rebuild.py --unpark bench/chain_parked    # take it up again
 """
-import argparse, hashlib, json, subprocess, time
+import argparse, hashlib, json, shutil, subprocess, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,11 +106,39 @@ def rebuild(stages:list=STAGES, root:Path=ROOT, lock_file:Path=LOCK, force:tuple
         ran.append(s.name)
     return ran
 
+def changed_files(root:Path) -> list:
+    "Files under `root` that differ from git's HEAD or are new (ignored ones left out), as paths relative to `root`"
+    out = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=all', '-z', '.'], cwd=root, capture_output=True, text=True, check=True).stdout
+    return sorted(e[3:] for e in out.split('\0') if e and e[:2] != ' D' and (root/e[3:]).is_file())
+
+def park(folder:Path, root:Path=ROOT) -> list:
+    "Copy the lock and every changed file of `root` (outside `folder`) into `folder`, at the same relative paths; the paths copied"
+    if not (root/LOCK.relative_to(ROOT)).exists(): raise SystemExit(f"{root}: no lock, so no rebuild to park")
+    folder = folder.resolve()
+    files = [f for f in changed_files(root) if not (root/f).resolve().is_relative_to(folder)]
+    if folder.exists(): shutil.rmtree(folder)
+    for f in files: (folder/f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(root/f, folder/f)
+    return files
+
+def unpark(folder:Path, root:Path=ROOT) -> list:
+    "Put the files parked in `folder` back into `root`; the paths restored"
+    if not folder.is_dir(): raise SystemExit(f"{folder}: no parked rebuild there")
+    files = sorted(str(f.relative_to(folder)) for f in folder.rglob('*') if f.is_file())
+    for f in files: (root/f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(folder/f, root/f)
+    return files
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--dry-run', action='store_true', help='say what would run, run nothing')
     ap.add_argument('--force', nargs='*', default=[], choices=[s.name for s in STAGES], help='rerun these stages and all after them')
+    ap.add_argument('--park', type=Path, metavar='DIR', help='copy the lock and the changed files into DIR, run nothing')
+    ap.add_argument('--unpark', type=Path, metavar='DIR', help='put the files parked in DIR back, run nothing')
+    ap.add_argument('--root', type=Path, default=ROOT, help='the checkout to park from or unpark into (default: this one)')
     a = ap.parse_args(argv)
+    if a.park or a.unpark:
+        files = park(a.park, a.root.resolve()) if a.park else unpark(a.unpark, a.root.resolve())
+        print(f"{'parked' if a.park else 'unparked'} {len(files)} files:", *files, sep='\n  ')
+        return files
     return rebuild(force=tuple(a.force), dry_run=a.dry_run)
 
 if __name__ == '__main__': main()

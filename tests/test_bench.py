@@ -131,3 +131,26 @@ def test_rebuild_runs_what_changed_and_what_is_built_on_it(tmp_path):
     stages[0].cmds = ['exit 3']
     with pytest.raises(SystemExit, match='stage avatar'): run(force=('avatar',))
     assert json.loads((tmp_path/'lock.json').read_text())['avatar']['cmds'] != ['exit 3']   # the lock keeps the last good run
+
+def test_rebuild_parks_an_unfinished_chain_and_takes_it_up_in_a_fresh_checkout(tmp_path):
+    "`--park` keeps the lock and what the rebuild changed; `--unpark` in a fresh clone of the same commit restores them, and done stages are skipped"
+    import rebuild, subprocess
+    git = lambda *a, cwd: subprocess.run(['git', *a], cwd=cwd, check=True, capture_output=True)
+    repo = tmp_path/'repo'; (repo/'bench').mkdir(parents=True)
+    (repo/'reader.txt').write_text('reader v1'); (repo/'avatar.txt').write_text('old avatar')
+    git('init', '-q', cwd=repo); git('add', '.', cwd=repo); git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'files', cwd=repo)
+    stages = [rebuild.Stage('avatar', ['(cat reader.txt; echo +) > avatar.txt'], ['reader.txt'], ['avatar.txt']),
+              rebuild.Stage('detector', ['exit 4'], ['avatar.txt'], ['detector.txt'])]   # the machine went back here
+    lock = repo/'bench'/'chain.lock.json'
+    with pytest.raises(SystemExit, match='stage detector'): rebuild.rebuild(stages, repo, lock, log=lambda *_: None)
+    parked = repo/'bench'/'parked'
+    assert rebuild.park(parked, repo) == ['avatar.txt', 'bench/chain.lock.json']
+    assert rebuild.park(parked, repo) == ['avatar.txt', 'bench/chain.lock.json']   # parking again leaves out the parked copy
+    fresh = tmp_path/'fresh'; git('clone', '-q', str(repo), str(fresh), cwd=tmp_path)
+    assert (fresh/'avatar.txt').read_text() == 'old avatar' and not (fresh/'bench'/'chain.lock.json').exists()
+    assert rebuild.unpark(parked, fresh) == ['avatar.txt', 'bench/chain.lock.json']
+    assert (fresh/'avatar.txt').read_text() == 'reader v1+\n'
+    stages[1].cmds = ['cat avatar.txt > detector.txt']
+    assert rebuild.rebuild(stages, fresh, fresh/'bench'/'chain.lock.json', log=lambda *_: None) == ['detector']
+    with pytest.raises(SystemExit, match='no parked rebuild'): rebuild.unpark(tmp_path/'nothing', fresh)
+    with pytest.raises(SystemExit, match='no lock'): rebuild.park(tmp_path/'p', tmp_path/'nothing')
