@@ -150,6 +150,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                           'avatar_anomaly.backbones.Preset': ('backbones.html#preset', 'avatar_anomaly/backbones.py'),
                                           'avatar_anomaly.backbones.Preset.mode': ( 'backbones.html#preset.mode',
                                                                                     'avatar_anomaly/backbones.py'),
+                                          'avatar_anomaly.backbones.Preset.shorter_side': ( 'backbones.html#preset.shorter_side',
+                                                                                            'avatar_anomaly/backbones.py'),
                                           'avatar_anomaly.backbones._cached_on_hub': ( 'backbones.html#_cached_on_hub',
                                                                                        'avatar_anomaly/backbones.py'),
                                           'avatar_anomaly.backbones.batch_proba': ( 'backbones.html#batch_proba',

@@ -16,7 +16,7 @@ import timm
 from timm.models import register_model, build_model_with_cfg, generate_default_cfgs
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, recall_score, confusion_matrix
 from .data import EMOTIONS, load_image, usable_rows
-from .augment import GRAY_STATS, IMAGENET_STATS, valid_aug
+from .augment import GRAY_STATS, IMAGENET_STATS, study_resize, valid_aug
 from .weights import (WeightsUnavailableError, CheckpointMismatchError, hub_reachable, write_model_files,
                                     read_model_card, fill_model)
 
@@ -118,6 +118,11 @@ class Preset:
     def mode(self) -> str:
         "The PIL mode of the input: 'L' or 'RGB'"
         return 'L' if self.channels == 1 else 'RGB'
+
+    @property
+    def shorter_side(self) -> int:
+        "The shorter side an evaluation crop is resized to before its centre `size` crop"
+        return self.resize or study_resize(self.size)
 
 PRESETS = {
     'resnet50': Preset('resnet50.tv_in1k', 384),

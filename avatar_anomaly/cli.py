@@ -211,7 +211,7 @@ def result_text(r # a `Reading` of a file
 @command(exits="0 every image got a result; 2 an image could not be processed (no face, unreadable; all results are printed "
                "first), or trouble")
 def cmd_predict(paths:list[Path], # image files or folders (searched recursively)
-                model:str=None, # model file or shipped model name; 'avatar': the avatar reader (default: the photo reader; with --backend onnx its network, PHOTO_NETWORK: an ensemble is no one graph)
+                model:str=None, # model file or shipped model name; 'avatar': the avatar reader (default: the photo reader)
                 json:bool=False, # one JSON object per line: path, emotion, probs, box, n_faces, error, note
                 crops:bool=False, # the images are face crops: no detection, no face check (images up to 100 px are otherwise taken whole only when MTCNN finds a face in them)
                 tta:bool=False, # average with the flipped face
@@ -222,10 +222,16 @@ def cmd_predict(paths:list[Path], # image files or folders (searched recursively
     from avatar_anomaly.data import image_files
     files, problems = image_files(paths)
     if not files and not problems: raise FileNotFoundError(f"no images in {', '.join(map(str, paths))}")
-    if onnx: from avatar_anomaly.onnx import OnnxEmotionPredictor as Predictor
-    else: from avatar_anomaly.predict import EmotionPredictor as Predictor
-    from avatar_anomaly.predict import Reading
-    pred = Predictor(**given(model=model), detect=False if crops else None, tta=tta)
+    from avatar_anomaly.predict import EmotionPredictor, Reading
+    detect = False if crops else None
+    if str(model).endswith('.onnx'):
+        from avatar_anomaly.onnx import OnnxEmotionPredictor
+        pred = OnnxEmotionPredictor(model, detect=detect, tta=tta)
+    else:
+        pred = EmotionPredictor(**given(model=model), detect=detect, tta=tta)
+        if onnx:
+            from avatar_anomaly.onnx import onnx_predictor
+            pred = onnx_predictor(pred)   # the same reader (an ensemble: each member) exported in memory
     results = [Reading(error=f"{p}: {e}", path=str(p)) for p, e in problems]
     results += pred.predict_files(files, progress=len(files) > 50) if files else []
     for r in results: print(dumps(r.to_json()) if json else result_text(r))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09a_onnx.ipynb #6f1b11c8
 from __future__ import annotations
-import importlib, io, json, os, warnings
+import copy, importlib, io, json, os, warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -16,7 +16,6 @@ from skimage import data as skdata
 from . import __version__
 from .data import EMOTIONS, InputError, pil_to_array, write_atomic
 from .faces import cropper_for, square_box
-from .augment import study_resize
 from .weights import CardError, CheckpointMismatchError, default_device, read_model_card, read_card
 from .backbones import Preset, preset_of, to_batch, predict_proba
 from .predict import PHOTO_NETWORK, EmotionPredictor, load_model, split_reader
@@ -85,7 +84,7 @@ class ReaderGraph(nn.Module):
                  tta:bool=False): # average with the mirrored crop, as `predict_proba(tta=True)`
         super().__init__()
         self.features, self.classifier = split_reader(model)   # the split an `EmotionPredictor` with features reads faces with
-        self.size, self.resize, self.gray, self.tta = preset.size, study_resize(preset.size), preset.channels == 1, tta
+        self.size, self.resize, self.gray, self.tta = preset.size, preset.shorter_side, preset.channels == 1, tta
         self.register_buffer('mean', torch.tensor(preset.mean, dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer('std', torch.tensor(preset.std, dtype=torch.float32).view(1, -1, 1, 1))
 
@@ -116,7 +115,7 @@ def reader_metadata_props(card:dict, # the model card
             'input': f"{INPUT_NAME}: uint8 [batch, height, width, 3] RGB face crops of any size (one size per call)",
             'outputs': (f"logits, probs: float32 [batch, {len(card['classes'])}] in the order of `classes`; features: float32 [batch, C], "
                         "the vector before the classification layers (what the Siamese detectors compare)"),
-            'pipeline': (f"{'PIL luma, ' if p.channels == 1 else ''}shorter side to {study_resize(p.size)} (OpenCV INTER_LINEAR, uint8), "
+            'pipeline': (f"{'PIL luma, ' if p.channels == 1 else ''}shorter side to {p.shorter_side} (OpenCV INTER_LINEAR, uint8), "
                          f"centre crop {p.size}, /255, (x - {list(p.mean)})/{list(p.std)}"),
             'exported_by': f"avatar_anomaly {__version__}, torch {torch.__version__} (TorchScript exporter)",
             'card': json.dumps(card)}
@@ -378,9 +377,12 @@ class OnnxEmotionPredictor(OnnxReader, EmotionPredictor):
 
 def onnx_predictor(pred:EmotionPredictor, # a PyTorch predictor
                    threads:int|None=None): # onnxruntime threads
-    "The onnxruntime twin of `pred`: its model exported in memory, its cropper, batch size, TTA and features setting"
+    "The onnxruntime twin of `pred`: its model exported in memory, its cropper, batch size, TTA and features setting (an ensemble: each member's twin)"
     if isinstance(pred, OnnxReader): return pred
-    if pred.members: raise InputError(f"{pred.name}: an ensemble of readers is no one ONNX graph; --backend onnx reads with one network (e.g. --model {PHOTO_NETWORK})")
+    if pred.members:
+        twin = copy.copy(pred)
+        twin.members = [onnx_predictor(m, threads) for m in pred.members]
+        return twin
     return OnnxEmotionPredictor(reader_onnx(pred.model, pred.card, pred.name, pred.tta), bs=pred.bs, tta=pred.tta, device=pred.device,
                                 threads=threads, cropper=pred.cropper, features=pred.with_features)
 
