@@ -24,3 +24,15 @@ def test_stale_check_catches_a_fake(fresh):
     html = ''.join(o['data']['text/html']); cell = html.index('<td>') + 4
     o['data']['text/html'] = html[:cell] + '9' + html[cell:]
     assert rr.stale_cells(nb, fresh) == [c['id']]
+
+def test_refresh_chapter_stores_what_shown_cells_show_now(tmp_path):
+    "`render_readme.py --also NB`: a cell that shows a figure shows the one it gives now; a cell that shows nothing, and stderr, stay out"
+    def cell(i, src, outputs=None):
+        return dict(cell_type='code', id=i, metadata={}, source=src, execution_count=None, outputs=outputs or [])
+    old = [dict(name='stdout', output_type='stream', text=['3\n'])]
+    nb = dict(cells=[cell('a', 'import sys\nprint(1 + 1); print("slow", file=sys.stderr)', old), cell('b', 'print("quiet")')],
+              metadata={}, nbformat=4, nbformat_minor=5)
+    f = tmp_path/'chapter.ipynb'; f.write_text(json.dumps(nb))
+    rr.refresh_chapter(f)
+    cells = {c['id']: c['outputs'] for c in json.loads(f.read_text())['cells']}
+    assert cells == {'a': [dict(name='stdout', output_type='stream', text=['2\n'])], 'b': []}

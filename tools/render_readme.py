@@ -2,12 +2,13 @@
 refreshing the pages made from the cards: the Results chapter's tables and the front page's headline table.
 
     python tools/render_readme.py
+    python tools/render_readme.py --also nbs/05_finetune.ipynb nbs/08_check.ipynb   # after a rebuild changed their cards
 
 Prose cells as they are, code cells (not `#| hide`, nor `#| echo: false`) as Python blocks, text outputs as plain blocks,
 `#| output: asis` outputs as Markdown, figures as PNG files in nbs/images/ linked from the README; links to chapters
 (`08_check.ipynb`) point into nbs/.
 """
-import base64, contextlib, io, json, os, re
+import argparse, base64, contextlib, io, json, os, re
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
@@ -99,6 +100,18 @@ def refresh(index=NBS/'index.ipynb', results=RESULTS):
     store_outputs(index, {c['id']: asis_outputs(''.join(c['source'])) for c in nb['cells']
                           if c['cell_type'] == 'code' and directives(''.join(c['source'])).get('output') == 'asis'})
 
+def shown_outputs(nb:dict, fresh:dict) -> dict:
+    "`fresh` (`fresh_outputs`) for the code cells of `nb` that show something now, without what went to stderr (warnings, progress bars)"
+    shown = {c['id'] for c in nb['cells'] if c['cell_type'] == 'code' and c.get('outputs')}
+    return {k: [o for o in v if o.get('name') != 'stderr'] for k, v in fresh.items() if k in shown}
+
+def refresh_chapter(nb_path:Path):
+    "Rerun a chapter and store the new outputs of the cells that show some (a cell that shows nothing stays so)"
+    store_outputs(nb_path, shown_outputs(json.loads(Path(nb_path).read_text()), fresh_outputs(nb_path)))
+
 if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--also', nargs='*', default=[], type=Path, help='chapters to rerun first, storing the outputs of the cells that show some')
+    for nb_path in ap.parse_args().also: refresh_chapter(nb_path); print(f"reran {nb_path}")
     refresh()
     (ROOT/'README.md').write_text(render())
