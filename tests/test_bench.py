@@ -154,3 +154,18 @@ def test_rebuild_parks_an_unfinished_chain_and_takes_it_up_in_a_fresh_checkout(t
     assert rebuild.rebuild(stages, fresh, fresh/'bench'/'chain.lock.json', log=lambda *_: None) == ['detector']
     with pytest.raises(SystemExit, match='no parked rebuild'): rebuild.unpark(tmp_path/'nothing', fresh)
     with pytest.raises(SystemExit, match='no lock'): rebuild.park(tmp_path/'p', tmp_path/'nothing')
+
+def test_avatar_faces_scores_over_the_sets_classes_and_chooses_on_valid():
+    "bench/avatar_faces.py: the argmax runs over the emotions a set has; the path is chosen on valid avatars and anime, never on Tom & Jerry"
+    import numpy as np, pandas as pd
+    import avatar_faces as af
+    from avatar_anomaly.data import EMOTIONS
+    h, s, n = (EMOTIONS.index(e) for e in ('happiness', 'sadness', 'neutral'))
+    probs = np.zeros((3, 7)); probs[:, n] = 0.9; probs[0, h] = probs[1, s] = probs[2, s] = 0.05   # neutral wins, but no image is neutral
+    assert af.scores(probs, ['happiness', 'sadness', 'happiness']) == dict(accuracy=0.6667, balanced_accuracy=0.75)   # over all 7: 0
+    rows = pd.DataFrame([dict(set=st, path=p, model='m', balanced_accuracy=b) for st, p, b in
+                         [('taiwan valid toon', 'mtcnn', 0.8), ('taiwan valid toon_strong', 'mtcnn', 0.4), ('anime_danbooru', 'mtcnn', 0.2),
+                          ('taiwan valid toon', 'whole', 0.5), ('taiwan valid toon_strong', 'whole', 0.5), ('anime_danbooru', 'whole', 0.35),
+                          ('cartoon_tomjerry', 'mtcnn', 0.9), ('cartoon_tomjerry', 'whole', 0.1)]])
+    c = af.choose(rows, 'm')   # mtcnn: (0.6 + 0.2)/2, whole: (0.5 + 0.35)/2; Tom & Jerry would say mtcnn
+    assert c['path'] == 'whole' and c['mean_balanced_accuracy'] == {'mtcnn': 0.4, 'whole': 0.425}
