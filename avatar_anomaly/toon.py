@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import cv2
+import albumentations as albu
 from PIL import Image
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated')  # raised by a dependency at import
 from .data import InputError, pil_to_array, GRAY_MODES
@@ -18,8 +19,9 @@ from .faces import FaceCropper, is_face_crop
 from .weights import find_weights, WeightsUnavailableError
 
 # %% auto #0
-__all__ = ['CROP_LANDMARKS', 'crop_landmarks', 'bulge', 'smooth', 'flatten_colours', 'ink_mask', 'toon', 'ToonStylizer',
-           'pad_square', 'TFLiteStylizer', 'WhiteboxStylizer', 'whitebox_checkpoint', 'AnimeGANStylizer']
+__all__ = ['CROP_LANDMARKS', 'STYLE_OPS', 'crop_landmarks', 'bulge', 'smooth', 'flatten_colours', 'ink_mask', 'toon',
+           'ToonStylizer', 'pad_square', 'TFLiteStylizer', 'WhiteboxStylizer', 'whitebox_checkpoint',
+           'AnimeGANStylizer', 'random_style', 'StyleRandomizer']
 
 # %% ../nbs/03a_toon.ipynb #1b74676f
 CROP_LANDMARKS = np.array([(0.32, 0.40), (0.68, 0.40), (0.50, 0.58), (0.36, 0.76), (0.64, 0.76)])  # fractions of width, height
@@ -220,3 +222,61 @@ class AnimeGANStylizer(TFLiteStylizer):
 
     @property
     def settings(self) -> dict: return {**super().settings, 'gain': self.gain}
+
+# %% ../nbs/03a_toon.ipynb #51edeb41
+def _quantise(img, rng):
+    k = int(rng.integers(3, 11))
+    px = img.reshape(-1, 3).astype(np.float32)
+    cv2.setRNGSeed(int(rng.integers(2**31)))
+    _, lab, centres = cv2.kmeans(px, k, None, (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.), 1, cv2.KMEANS_PP_CENTERS)
+    return centres.astype(np.uint8)[lab.ravel()].reshape(img.shape), dict(colours=k)
+
+def _edge_preserving(img, rng):
+    s, r = float(rng.uniform(10, 60)), float(rng.uniform(0.1, 0.4))
+    return cv2.edgePreservingFilter(img, flags=cv2.RECURS_FILTER, sigma_s=s, sigma_r=r), dict(sigma_s=round(s, 1), sigma_r=round(r, 2))
+
+def _flat_shading(img, rng):
+    sp, sr = int(rng.integers(4, 11)), int(rng.integers(10, 31))
+    return cv2.pyrMeanShiftFiltering(img, sp, sr), dict(spatial=sp, colour=sr)
+
+def _line_art(img, rng):
+    t, o = float(rng.uniform(0, 1)), float(rng.uniform(0.5, 1))
+    return (img*(1 - o*ink_mask(img, t))[..., None]).astype(np.uint8), dict(thickness=round(t, 2), opacity=round(o, 2))
+
+def _outline(img, rng):
+    k = int(rng.integers(2, 4))
+    return cv2.erode(img, np.ones((k, k), np.uint8)), dict(px=k)
+
+def _toon(img, rng):
+    s, c = float(rng.uniform(0.2, 0.8)), float(rng.uniform(0, 1))
+    return toon(img, s, c), dict(structure=round(s, 2), color=round(c, 2))
+
+STYLE_OPS = dict(toon=_toon, quantise=_quantise, edge_preserving=_edge_preserving, flat_shading=_flat_shading, line_art=_line_art,
+                 outline=_outline)   # name → f(RGB uint8 image, numpy Generator) → (image, settings drawn)
+
+def random_style(img:np.ndarray, # H×W×3 uint8 (gray images: H×W)
+                 rng:np.random.Generator, # draws the ops, their order and their settings
+                 n_ops:tuple=(1, 2), # fewest and most ops
+                 work_side:tuple=(128, 256)): # the short side is brought into this range while working
+    "`(image, recipe)`: `img` in a random style (same size and channels) and the `(op, settings)` drawn"
+    gray = img.ndim == 2
+    x = np.stack([img]*3, -1) if gray else img
+    h, w = x.shape[:2]
+    f = min(max(work_side[0]/min(h, w), 1), work_side[1]/min(h, w))
+    if f != 1: x = cv2.resize(x, (round(w*f), round(h*f)), interpolation=cv2.INTER_CUBIC if f > 1 else cv2.INTER_AREA)
+    recipe = []
+    for name in rng.permutation(list(STYLE_OPS))[:int(rng.integers(n_ops[0], n_ops[1] + 1))]:
+        x, settings = STYLE_OPS[name](np.ascontiguousarray(x), rng)
+        recipe.append((str(name), settings))
+    if f != 1: x = cv2.resize(x, (w, h), interpolation=cv2.INTER_AREA if f > 1 else cv2.INTER_CUBIC)
+    return (cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) if gray else x), recipe
+
+class StyleRandomizer(albu.ImageOnlyTransform):
+    "`random_style` as an albumentations transform (a new style per call), seeded by its `Compose`"
+    def __init__(self, n_ops:tuple=(1, 2), p:float=1.0):
+        super().__init__(p=p)
+        self.n_ops = n_ops
+
+    def apply(self, img, **params):
+        return random_style(img, np.random.default_rng(self.py_random.getrandbits(63)), self.n_ops)[0]
+
