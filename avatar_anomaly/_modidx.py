@@ -1163,6 +1163,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                        'avatar_anomaly/toon.py'),
                                      'avatar_anomaly.toon.StyleRandomizer.apply': ( 'toon.html#stylerandomizer.apply',
                                                                                     'avatar_anomaly/toon.py'),
+                                     'avatar_anomaly.toon.StyleRandomizer.get_transform_init_args_names': ( 'toon.html#stylerandomizer.get_transform_init_args_names',
+                                                                                                            'avatar_anomaly/toon.py'),
                                      'avatar_anomaly.toon.TFLiteStylizer': ('toon.html#tflitestylizer', 'avatar_anomaly/toon.py'),
                                      'avatar_anomaly.toon.TFLiteStylizer.__call__': ( 'toon.html#tflitestylizer.__call__',
                                                                                       'avatar_anomaly/toon.py'),

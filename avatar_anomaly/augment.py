@@ -43,9 +43,10 @@ def train_aug(size:int, # output side
               erasing:float=0., # probability of RandomErasing
               flip:bool=False, # add horizontal flips (not in the study's recipe)
               affine:float=0., # add random rotation (±30°·affine), scale (±affine) and shift (±affine) (not in the study's recipe)
-              seed:int=0): # seed of the pipeline's random state
+              seed:int=0, # seed of the pipeline's random state
+              extra:tuple=()): # albumentations transforms run first, on the image as it comes (e.g. chapter 03a's `StyleRandomizer`)
     "The study's training augmentation as an albumentations pipeline (without normalisation)"
-    tfms = [albu.SmallestMaxSize(max_size=resize or study_resize(size)), albu.RandomCrop(size, size)]
+    tfms = [*extra, albu.SmallestMaxSize(max_size=resize or study_resize(size)), albu.RandomCrop(size, size)]
     if flip: tfms.append(albu.HorizontalFlip())
     if affine: tfms.append(albu.Affine(rotate=(-30*affine, 30*affine), scale=(1 - affine, 1 + affine),
                                        translate_percent=(-affine, affine), border_mode=cv2.BORDER_REPLICATE))

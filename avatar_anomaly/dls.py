@@ -108,6 +108,7 @@ def emotion_dls(table:pd.DataFrame, # a table from one of the readers (or `crop_
                 erasing:float=0., # RandomErasing probability
                 flip:bool=False, # horizontal flips
                 affine:float=0., # random rotation/scale/shift strength (see `train_aug`)
+                extra_aug:tuple=(), # albumentations transforms run first on training images (see `train_aug`)
                 gray:bool=False, # one-channel images (FER2013) instead of RGB
                 stats=None, # normalisation (mean, std); default ImageNet for RGB, `GRAY_STATS` for gray
                 balanced:bool=False, # sample training items with inverse class frequency
@@ -123,7 +124,7 @@ def emotion_dls(table:pd.DataFrame, # a table from one of the readers (or `crop_
     dblock = DataBlock(blocks=(ImageBlock(img_cls), CategoryBlock(vocab=list(EMOTIONS), sort=False), *([TransformBlock()] if targets else [])),
                        getters=[RowImage('L' if gray else 'RGB'), ColReader('label'), *([targets] if targets else [])], n_inp=1,
                        splitter=ColSplitter('is_valid'),
-                       item_tfms=[TrainAlbumentations(train_aug(size, resize, trivial, randaug, erasing, flip, affine, seed)),
+                       item_tfms=[TrainAlbumentations(train_aug(size, resize, trivial, randaug, erasing, flip, affine, seed, extra_aug)),
                                   ValidAlbumentations(valid_aug(size, resize))],
                        batch_tfms=Normalize.from_stats(*(stats or (GRAY_STATS if gray else IMAGENET_STATS))))
     set_seed(seed)

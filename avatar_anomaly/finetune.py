@@ -15,6 +15,7 @@ from .backbones import evaluate, Evaluation
 from .train import train_dan, DAN_PRESETS
 from .predict import load_model, PHOTO_NETWORK, DEFAULT_AVATAR_MODEL, EmotionPredictor
 from .avatars import avatar_styles, style_stylizer, style_family, dataset_avatars, sample_split
+from .toon import StyleRandomizer
 
 # %% auto #0
 __all__ = ['MTCNN_THRESHOLDS', 'CROP_MAX_SIDE', 'NON_FACE_PICTURES', 'style_photos', 'style_avatars', 'fer2013_photos',
@@ -118,15 +119,16 @@ def train_avatar_reader(table:pd.DataFrame, # from `training_mix`
                         leave_out:str|None=None, # the family left out of `table` (goes on the card)
                         weak:list|None=None, # the weakly labelled sets in `table` (goes on the card)
                         seed:int=42, # seed of data order, augmentation and heads
+                        styles:float=0., # share of training images given a random style on the fly (chapter 03a's `StyleRandomizer`), on top of the mix
                         progress:bool=False,
                         reproduce:str=''): # the command, for the card
     "Fine-tune the parent reader on `table` (preset `dan_fernet_s_avatars`); the card says it reads avatars"
     preset = DAN_PRESETS['dan_fernet_s_avatars']
     learn = train_dan(table, 'dan_fernet_s_avatars', epochs=epochs, out=out, seed=seed, progress=progress, crop=avatar_crop_rule(preset.init),
-                      reproduce=reproduce)
+                      extra_aug=(StyleRandomizer(p=styles),) if styles else (), reproduce=reproduce)
     counts = table.groupby(['split', 'style']).size().unstack(0).fillna(0).astype(int)
     update_card(f"{out}.json", side='avatar', parent=preset.init, styles=sorted(set(table['style']) - {'photo'}), leave_out=leave_out,
-                labels='inherited from the source photo' + (f"; {', '.join(weak)}: search tags" if weak else ''), weak=weak or [],
+                labels='inherited from the source photo' + (f"; {', '.join(weak)}: search tags" if weak else ''), weak=weak or [], random_styles=styles,
                 data=sorted(set(table.source)), images=counts.to_dict())
     return learn
 

@@ -280,3 +280,5 @@ class StyleRandomizer(albu.ImageOnlyTransform):
     def apply(self, img, **params):
         return random_style(img, np.random.default_rng(self.py_random.getrandbits(63)), self.n_ops)[0]
 
+    def get_transform_init_args_names(self): return ('n_ops',)   # what its repr (and so a model card) shows
+

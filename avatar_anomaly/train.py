@@ -377,6 +377,7 @@ def train_dan(table:pd.DataFrame, # a table from `avatar_anomaly.data` (train an
               crop:dict|None=None, # the crop rule the photos of `table` were cropped with (goes on the card; see `cropper_for`)
               targets:dict|None=None, # soft targets: `votes` and `ratings` shares (see `SoftTarget`), the `teacher`'s share of the loss and its `temperature` (see `soft_target_ce`); None: the labels alone
               teacher_file:dict|None=None, # the teacher's file name and sha256, for the card (needed with a teacher share)
+              extra_aug:tuple=(), # albumentations transforms run first on training images (`train_aug`'s `extra`; they go on the card)
               reproduce:str=''): # the command that reproduces this run, for the card
     "Train a DAN preset; returns the `Learner`"
     p = DAN_PRESETS[preset]
@@ -387,7 +388,7 @@ def train_dan(table:pd.DataFrame, # a table from `avatar_anomaly.data` (train an
     if t['teacher'] and not teacher_file: raise InputError("a teacher's share needs `teacher_file` (its name and sha256) for the card")
     soft = SoftTarget(t['votes'], t['ratings'], teacher=bool(t['teacher'])) if targets else None
     dls = emotion_dls(table, size=size, bs=bs, seed=seed, balanced=r.balanced, gray=p.in_chans == 1, stats=(list(inp.mean), list(inp.std)),
-                      targets=soft, **p.aug)
+                      targets=soft, extra_aug=extra_aug, **p.aug)
     model = create_dan(p.backbone, num_head=p.num_head, pretrained=p.pretrained if pretrained is None else pretrained, weights=weights,
                        in_chans=p.in_chans)
     if p.init: init_dan(model, p.init)
@@ -396,6 +397,7 @@ def train_dan(table:pd.DataFrame, # a table from `avatar_anomaly.data` (train an
     if out:
         save_dan(learn.model, out, preset=asdict(inp), dan_preset=dict(name=preset, **asdict(p)), reproduce=reproduce, **({'crop': crop} if crop else {}),
                  training=training_card(learn, table, minutes, epochs=epochs, bs=bs, size=size, seed=seed,
+                                        **({'extra_aug': [repr(a) for a in extra_aug]} if extra_aug else {}),
                                         labels=dict(t, **({'teacher_file': teacher_file} if t['teacher'] else {})) if targets else 'labels'))
     return learn
 

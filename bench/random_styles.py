@@ -1,0 +1,41 @@
+"""Random styles for the avatar reader (issue 30): the reader fine-tuned on the four styles' mix with a share of its training
+images given a random style on the fly (chapter 03a's `StyleRandomizer`), against the shipped reader (trained on the four styles
+alone) on every style's test avatars and on Tom & Jerry (never trained on). With `--leave-out`, one generator family is left
+out of the mix; `bench/avatar_reader.py loso RUN ... --card CARD` scores such runs on the family left out.
+
+    python bench/random_styles.py train --styles 0.5 --out ../runs/avatars_styles
+    python bench/random_styles.py compare ../runs/avatars_styles --write-card     # the shipped card's random_styles section
+    python bench/random_styles.py train --styles 0.5 --leave-out toon --out ../runs/styles_loso_toon
+"""
+import argparse
+from avatar_anomaly.weights import read_card, update_card, command_line
+from avatar_anomaly.finetune import training_mix, train_avatar_reader
+from avatar_anomaly.predict import DEFAULT_AVATAR_MODEL
+from avatar_reader import photo_sets, held_out_tables
+
+SHIPPED = f'avatar_anomaly/models/{DEFAULT_AVATAR_MODEL}'
+
+def command(argv) -> str: return command_line('bench/random_styles.py', argv)
+
+def train(a, argv):
+    "The avatar reader on the mix (a family left out, if asked) with `styles` of its training images in a random style"
+    table = training_mix(photo_sets(['train', 'valid']), leave_out=a.leave_out)
+    train_avatar_reader(table, a.out, epochs=a.epochs, leave_out=a.leave_out, styles=a.styles, reproduce=command(argv))
+
+def compare(a, argv):
+    "The run against the shipped avatar reader: every style's test (FER2013, taiwan_faces), Tom & Jerry"
+    res, tj = held_out_tables([SHIPPED, a.model])
+    if a.write_card:
+        update_card(SHIPPED, random_styles=dict(rows=res.to_dict('records'), tomjerry=tj, styles=read_card(f'{a.model}.json')['random_styles'],
+                                                command=command(argv)))
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest='cmd', required=True)
+    p = sub.add_parser('train'); p.add_argument('--out', required=True); p.add_argument('--styles', type=float, default=0.5)
+    p.add_argument('--leave-out', default=None); p.add_argument('--epochs', type=int, default=None)
+    p = sub.add_parser('compare'); p.add_argument('model'); p.add_argument('--write-card', action='store_true')
+    a = ap.parse_args(argv)
+    dict(train=train, compare=compare)[a.cmd](a, argv)
+
+if __name__ == '__main__': main()
