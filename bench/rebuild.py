@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT/'bench'/'chain.lock.json'
 M, C = 'avatar_anomaly/models', 'avatar_anomaly/cards'
+CHOSEN = f"import json; print(*json.load(open('{C}/soft_targets.json'))['chosen']['options'])"   # the ablation's chosen training options
 
 @dataclass
 class Stage:
@@ -37,8 +38,9 @@ STAGES = [
     Stage('teacher', ['python bench/teacher.py --write-card'], ['bench/teacher.py'], [f'{C}/teacher.json']),   # readings cached for training
     Stage('soft_target_ablation', ['python bench/distill.py --epochs 2 --fraction 0.25 --out ../runs/ablation --write-card'],
           ['bench/distill.py', 'bench/train_reader.py', f'{M}/fer2013_dan_fernet_s.safetensors'], [f'{C}/soft_targets.json']),
-    Stage('photo_reader', ['python bench/train_reader.py --out avatar_anomaly/models/photos_dan_fernet_s'],   # the soft_targets card's choice
-          ['bench/train_reader.py', f'{C}/teacher.json', f'{M}/fer2013_dan_fernet_s.safetensors'], [f'{M}/photos_dan_fernet_s.safetensors']),
+    Stage('photo_reader', [f'python bench/train_reader.py $(python -c "{CHOSEN}") --out avatar_anomaly/models/photos_dan_fernet_s'],
+          ['bench/train_reader.py', f'{C}/teacher.json', f'{C}/soft_targets.json', f'{M}/fer2013_dan_fernet_s.safetensors'],
+          [f'{M}/photos_dan_fernet_s.safetensors']),
     Stage('aligned_student', ['python bench/aligned_student.py --epochs 10 --out ../runs/aligned_student --write-card --export'],
           ['bench/aligned_student.py', f'{C}/teacher.json', f'{M}/photos_dan_fernet_s.safetensors'],   # the student, and its average with the DAN
           [f'{C}/aligned_student.json', f'{M}/photos_aligned_resnet10t.safetensors', f'{M}/photos_ensemble.json']),
