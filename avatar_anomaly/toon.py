@@ -19,9 +19,9 @@ from .faces import FaceCropper, is_face_crop
 from .weights import find_weights, WeightsUnavailableError
 
 # %% auto #0
-__all__ = ['CROP_LANDMARKS', 'STYLE_OPS', 'crop_landmarks', 'bulge', 'smooth', 'flatten_colours', 'ink_mask', 'toon',
-           'ToonStylizer', 'pad_square', 'TFLiteStylizer', 'WhiteboxStylizer', 'whitebox_checkpoint',
-           'AnimeGANStylizer', 'random_style', 'StyleRandomizer']
+__all__ = ['CROP_LANDMARKS', 'STYLE_OPS', 'crop_landmarks', 'bulge', 'smooth', 'flatten_colours', 'ink_mask', 'to_work_side',
+           'from_work_side', 'toon', 'ToonStylizer', 'pad_square', 'TFLiteStylizer', 'WhiteboxStylizer',
+           'whitebox_checkpoint', 'AnimeGANStylizer', 'random_style', 'StyleRandomizer']
 
 # %% ../nbs/03a_toon.ipynb #1b74676f
 CROP_LANDMARKS = np.array([(0.32, 0.40), (0.68, 0.40), (0.50, 0.58), (0.36, 0.76), (0.64, 0.76)])  # fractions of width, height
@@ -72,6 +72,22 @@ def ink_mask(img:np.ndarray, structure:float) -> np.ndarray:
     return cv2.GaussianBlur(edges, (3, 3), 0).astype(np.float32)/255
 
 # %% ../nbs/03a_toon.ipynb #cdc3d11c
+def to_work_side(img:np.ndarray, # H×W×3 uint8 (gray images: H×W)
+                 work_side:tuple): # (smallest, largest) short side to work at
+    "`(RGB image, scale)`: `img` in colour, its short side brought into `work_side` (small faces upscaled, large photos shrunk)"
+    rgb = np.stack([img]*3, -1) if img.ndim == 2 else img
+    h, w = rgb.shape[:2]
+    f = min(max(work_side[0]/min(h, w), 1), work_side[1]/min(h, w))
+    return (cv2.resize(rgb, (round(w*f), round(h*f)), interpolation=cv2.INTER_CUBIC if f > 1 else cv2.INTER_AREA) if f != 1 else rgb), f
+
+def from_work_side(x:np.ndarray, # the RGB result at the working side
+                   img:np.ndarray, # the input it came from
+                   f:float): # the scale `to_work_side` applied
+    "`x` back at `img`'s size and channels"
+    h, w = img.shape[:2]
+    if f != 1: x = cv2.resize(x, (w, h), interpolation=cv2.INTER_AREA if f > 1 else cv2.INTER_CUBIC)
+    return cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) if img.ndim == 2 else x
+
 def _check_knobs(structure:float, color:float):
     if not (0 <= structure <= 1 and 0 <= color <= 1): raise InputError(f"structure and color must be in [0, 1], not {structure}, {color}")
 
@@ -83,18 +99,14 @@ def toon(img:np.ndarray, # H×W×3 uint8 (gray images: H×W)
     "The toon avatar of one image (uint8, same size and channels as `img`)"
     _check_knobs(structure, color)
     if structure == color == 0: return img.copy()
-    gray = img.ndim == 2
-    rgb = np.stack([img]*3, -1) if gray else img
-    h, w = rgb.shape[:2]
-    f = min(max(work_side[0]/min(h, w), 1), work_side[1]/min(h, w))
-    x = cv2.resize(rgb, (round(w*f), round(h*f)), interpolation=cv2.INTER_CUBIC if f > 1 else cv2.INTER_AREA) if f != 1 else rgb
+    x, f = to_work_side(img, work_side)
+    h, w = img.shape[:2]
     pts = (crop_landmarks(w, h) if landmarks is None else np.asarray(landmarks, np.float32).reshape(-1, 2))*f
     eye_dist = float(np.linalg.norm(pts[1] - pts[0])) if len(pts) else 0.
     for eye in pts[:2]: x = bulge(x, eye, 0.45*eye_dist, 0.4*structure)
     x = flatten_colours(smooth(x, structure), color)
     if structure > 0: x = (x*(1 - structure*ink_mask(x, structure))[..., None]).astype(np.uint8)
-    if f != 1: x = cv2.resize(x, (w, h), interpolation=cv2.INTER_AREA if f > 1 else cv2.INTER_CUBIC)
-    return cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) if gray else x
+    return from_work_side(x, img, f)
 
 # %% ../nbs/03a_toon.ipynb #8a3ce048
 @dataclass
@@ -259,17 +271,12 @@ def random_style(img:np.ndarray, # H×W×3 uint8 (gray images: H×W)
                  n_ops:tuple=(1, 2), # fewest and most ops
                  work_side:tuple=(128, 256)): # the short side is brought into this range while working
     "`(image, recipe)`: `img` in a random style (same size and channels) and the `(op, settings)` drawn"
-    gray = img.ndim == 2
-    x = np.stack([img]*3, -1) if gray else img
-    h, w = x.shape[:2]
-    f = min(max(work_side[0]/min(h, w), 1), work_side[1]/min(h, w))
-    if f != 1: x = cv2.resize(x, (round(w*f), round(h*f)), interpolation=cv2.INTER_CUBIC if f > 1 else cv2.INTER_AREA)
+    x, f = to_work_side(img, work_side)
     recipe = []
     for name in rng.permutation(list(STYLE_OPS))[:int(rng.integers(n_ops[0], n_ops[1] + 1))]:
         x, settings = STYLE_OPS[name](np.ascontiguousarray(x), rng)
         recipe.append((str(name), settings))
-    if f != 1: x = cv2.resize(x, (w, h), interpolation=cv2.INTER_AREA if f > 1 else cv2.INTER_CUBIC)
-    return (cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) if gray else x), recipe
+    return from_work_side(x, img, f), recipe
 
 class StyleRandomizer(albu.ImageOnlyTransform):
     "`random_style` as an albumentations transform (a new style per call), seeded by its `Compose`"
