@@ -24,7 +24,7 @@ def image_sets(n_anime:int) -> dict:
     valid = usable_rows(read_dataset(dataset_path('taiwan_faces')), ['valid'])
     sets = {f'taiwan valid {s}': style_avatars(valid, s) for s in avatar_styles()}
     anime = usable_rows(read_dataset(dataset_path('anime_danbooru')))
-    sets['anime_danbooru'] = anime.groupby('label', group_keys=False).apply(lambda g: g.sample(min(len(g), n_anime//7), random_state=0))
+    sets['anime_danbooru'] = anime.groupby('label').sample(min(n_anime//7, anime.label.value_counts().min()), random_state=0)
     sets['cartoon_tomjerry'] = usable_rows(read_dataset(dataset_path('cartoon_tomjerry')))
     return {k: (list(t.label), [as_pil(p) for p in t.path]) for k, t in sets.items()}
 
