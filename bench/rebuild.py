@@ -88,6 +88,17 @@ def why_run(stage:Stage, lock:dict, root:Path) -> str:
     missing = [p for p in now['outs'] if now['outs'][p] is None]
     return f"missing {', '.join(missing)}" if missing else (f"changed {', '.join(changed)}" if changed else '')
 
+def tracked(stages:list, root:Path) -> dict:
+    "sha256 of every file a stage names (inputs and products)"
+    return {p: sha256(root/p) for s in stages for p in (*s.deps, *s.outs)}
+
+def absorb(lock:dict, changed:dict, earlier:list):
+    """Record in the entries of the `earlier` stages the files a stage just changed (`{path: sha256}`): a later stage that writes on an earlier
+    product (a benchmark adding its section to a card) does not make the earlier stage out of date"""
+    for entry in (lock[n] for n in earlier if n in lock):
+        for kind in ('deps', 'outs'):
+            entry[kind].update({p: h for p, h in changed.items() if p in entry[kind]})
+
 def rebuild(stages:list=STAGES, root:Path=ROOT, lock_file:Path=LOCK, force:tuple=(), dry_run:bool=False, log=print) -> list:
     "Run the out-of-date stages of `stages` in order (a forced stage makes every later one run too); the names of the stages run"
     lock = json.loads(lock_file.read_text()) if lock_file.exists() else {}
@@ -98,11 +109,12 @@ def rebuild(stages:list=STAGES, root:Path=ROOT, lock_file:Path=LOCK, force:tuple
         if not reason: log(f"= {s.name}: up to date"); continue
         log(f"> {s.name}: {reason}")
         if dry_run: ran.append(s.name); continue
-        t0 = time.time()
+        t0, before = time.time(), tracked(stages, root)
         for cmd in s.cmds:
             log(f"  $ {cmd}")
             r = subprocess.run(cmd, shell=True, cwd=root)
             if r.returncode: raise SystemExit(f"stage {s.name}: `{cmd}` exited {r.returncode}; the lock keeps the stages before it")
+        absorb(lock, {p: h for p, h in tracked(stages, root).items() if h != before[p]}, [e.name for e in stages[:stages.index(s)]])
         lock[s.name] = dict(stamp(s, root), minutes=round((time.time() - t0)/60, 1))
         lock_file.write_text(json.dumps(lock, indent=2) + '\n')
         ran.append(s.name)

@@ -132,6 +132,21 @@ def test_rebuild_runs_what_changed_and_what_is_built_on_it(tmp_path):
     with pytest.raises(SystemExit, match='stage avatar'): run(force=('avatar',))
     assert json.loads((tmp_path/'lock.json').read_text())['avatar']['cmds'] != ['exit 3']   # the lock keeps the last good run
 
+def test_rebuild_a_stage_writing_on_an_earlier_product_leaves_it_up_to_date(tmp_path):
+    "A benchmark stage that adds its section to an earlier stage's card does not make that stage (or its users) run again"
+    import rebuild
+    (tmp_path/'reader.txt').write_text('reader')
+    stages = [rebuild.Stage('reader', ['cat reader.txt > card.txt'], ['reader.txt'], ['card.txt']),
+              rebuild.Stage('figures', ['echo figures >> card.txt'], ['card.txt'], []),
+              rebuild.Stage('detector', ['cat card.txt > detector.txt'], ['card.txt'], ['detector.txt'])]
+    run = lambda: rebuild.rebuild(stages, tmp_path, tmp_path/'lock.json', log=lambda *_: None)
+    assert run() == ['reader', 'figures', 'detector']
+    assert run() == []
+    (tmp_path/'card.txt').write_text('edited by hand')   # a change no stage made still counts: the card is made again
+    assert run() == ['reader', 'figures']                 # (and ends as the detector read it)
+    (tmp_path/'reader.txt').write_text('reader v2')
+    assert run() == ['reader', 'figures', 'detector']
+
 def test_rebuild_parks_an_unfinished_chain_and_takes_it_up_in_a_fresh_checkout(tmp_path):
     "`--park` keeps the lock and what the rebuild changed; `--unpark` in a fresh clone of the same commit restores them, and done stages are skipped"
     import rebuild, subprocess
