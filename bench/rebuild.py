@@ -120,6 +120,18 @@ def rebuild(stages:list=STAGES, root:Path=ROOT, lock_file:Path=LOCK, force:tuple
         ran.append(s.name)
     return ran
 
+def accept(name:str, stages:list=STAGES, root:Path=ROOT, lock_file:Path=LOCK) -> dict:
+    """Record stage `name` as done with its inputs and products as they are now, without running it: for a product remade by a cheaper
+    command than the stage's (an export from a model the stage already trained, after a fix to the export alone). The entry says so"""
+    lock = json.loads(lock_file.read_text()) if lock_file.exists() else {}
+    if name not in lock: raise SystemExit(f"{name}: never run, so nothing to accept; run it")
+    s = next(s for s in stages if s.name == name)
+    missing = [o for o, h in stamp(s, root)['outs'].items() if h is None]
+    if missing: raise SystemExit(f"{name}: cannot accept, missing {', '.join(missing)}")
+    lock[name] = dict(stamp(s, root), minutes=lock[name]['minutes'], accepted=True)
+    lock_file.write_text(json.dumps(lock, indent=2) + '\n')
+    return lock[name]
+
 def changed_files(root:Path) -> list:
     "Files under `root` that differ from git's HEAD or are new (ignored ones left out), as paths relative to `root`"
     out = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=all', '-z', '.'], cwd=root, capture_output=True, text=True, check=True).stdout
@@ -147,12 +159,14 @@ def main(argv=None):
     ap.add_argument('--force', nargs='*', default=[], choices=[s.name for s in STAGES], help='rerun these stages and all after them')
     ap.add_argument('--park', type=Path, metavar='DIR', help='copy the lock and the changed files into DIR, run nothing')
     ap.add_argument('--unpark', type=Path, metavar='DIR', help='put the files parked in DIR back, run nothing')
+    ap.add_argument('--accept', choices=[s.name for s in STAGES], help='record this stage as done with its files as they are, run nothing')
     ap.add_argument('--root', type=Path, default=ROOT, help='the checkout to park from or unpark into (default: this one)')
     a = ap.parse_args(argv)
     if a.park or a.unpark:
         files = park(a.park, a.root.resolve()) if a.park else unpark(a.unpark, a.root.resolve())
         print(f"{'parked' if a.park else 'unparked'} {len(files)} files:", *files, sep='\n  ')
         return files
+    if a.accept: return print(f"accepted {a.accept} as it is now:", json.dumps(accept(a.accept, root=a.root.resolve()), indent=2))
     return rebuild(force=tuple(a.force), dry_run=a.dry_run)
 
 if __name__ == '__main__': main()

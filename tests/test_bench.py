@@ -70,6 +70,7 @@ def test_aligned_student_exports_the_valid_choice(tmp_path, monkeypatch):
     from avatar_anomaly.weights import read_card
     rows = lambda means: [dict(set=s, reader=r, balanced_accuracy=v) for r, vs in means.items() for s, v in zip(('fer2013_valid', 'taiwan_faces_valid'), vs)]
     assert S.valid_choice(rows({'A': (.6, .8), 'A_default': (.7, .75), 'default': (.7, .7)})) == ('A_default', 0.725)
+    assert S.valid_choice(rows({'A': (.7, .9), 'A_default': (.7, .75), 'default_teacher': (.9, .9)})) == ('A_default', 0.725)   # only readers with the DAN, without the teacher
     monkeypatch.setattr(S, 'MODELS_DIR', tmp_path)
     torch.manual_seed(0)
     model = S.TwoHeads('resnet10t').eval()
@@ -82,7 +83,13 @@ def test_aligned_student_exports_the_valid_choice(tmp_path, monkeypatch):
     Image.fromarray(skdata.astronaut()).save(tmp_path/'astronaut.jpg')
     r, = EmotionPredictor(tmp_path/S.ENSEMBLE, device='cpu').predict_files([tmp_path/'astronaut.jpg'], progress=False)
     assert r.ok and abs(float(r.probs.sum()) - 1) < 1e-4
-    with pytest.raises(SystemExit, match='teacher'): S.export(model, dict(card, rows=rows({'B_teacher': (.9, .9), 'A': (.6, .8)})))
+    with pytest.raises(SystemExit, match='48-px DAN'): S.export(model, dict(card, rows=rows({'B_teacher': (.9, .9), 'A': (.6, .8)})))
+    assert S.export(model, dict(card, rows=rows({'A': (.9, .9), 'default': (.7, .8)}))) == [S.ENSEMBLE]   # the DAN alone: a one-member default
+    ens = read_card(tmp_path/f'{S.ENSEMBLE}.json')
+    assert ens['members'] == [S.PHOTO_DAN] and ens['chosen']['best_of_all'] == dict(reader='A', valid_mean=0.9)
+    r, = EmotionPredictor(tmp_path/S.ENSEMBLE, device='cpu').predict_files([tmp_path/'astronaut.jpg'], progress=False)
+    dan, = EmotionPredictor(S.PHOTO_DAN, device='cpu').predict_files([tmp_path/'astronaut.jpg'], progress=False)
+    assert np.allclose(r.probs, dan.probs, atol=1e-6)
 
 def test_smile_gap_biases_undo_a_class_prior():
     "`fit_biases` finds the logit shift that a reader's skew towards one class needs, and `degrade` keeps the peer's input shape"
@@ -146,6 +153,22 @@ def test_rebuild_a_stage_writing_on_an_earlier_product_leaves_it_up_to_date(tmp_
     assert run() == ['reader', 'figures']                 # (and ends as the detector read it)
     (tmp_path/'reader.txt').write_text('reader v2')
     assert run() == ['reader', 'figures', 'detector']
+
+def test_rebuild_accepts_a_product_remade_by_hand(tmp_path):
+    "`accept` records a stage as done with its files as they are (an export fixed and redone), so only the stages after it run"
+    import rebuild
+    (tmp_path/'script.txt').write_text('v1')
+    stages = [rebuild.Stage('train', ['cat script.txt > model.txt'], ['script.txt'], ['model.txt']),
+              rebuild.Stage('use', ['cat model.txt > use.txt'], ['model.txt'], ['use.txt'])]
+    lock = tmp_path/'lock.json'
+    run = lambda: rebuild.rebuild(stages, tmp_path, lock, log=lambda *_: None)
+    with pytest.raises(SystemExit, match='never run'): rebuild.accept('train', stages, tmp_path, lock)
+    assert run() == ['train', 'use']
+    (tmp_path/'script.txt').write_text('v2'); (tmp_path/'model.txt').write_text('v2 by hand')
+    assert rebuild.accept('train', stages, tmp_path, lock)['accepted']
+    assert run() == ['use'] and (tmp_path/'use.txt').read_text() == 'v2 by hand'
+    (tmp_path/'model.txt').unlink()
+    with pytest.raises(SystemExit, match='missing model.txt'): rebuild.accept('train', stages, tmp_path, lock)
 
 def test_rebuild_parks_an_unfinished_chain_and_takes_it_up_in_a_fresh_checkout(tmp_path):
     "`--park` keeps the lock and what the rebuild changed; `--unpark` in a fresh clone of the same commit restores them, and done stages are skipped"
