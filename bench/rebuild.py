@@ -1,5 +1,6 @@
 """Rebuild everything built on the photo reader, in order, by one command: the teacher's readings, the photo reader, the
-112-px aligned student and its ensemble with the photo reader, their benchmarks, the avatar reader, the label-compare
+112-px aligned student and its ensemble with the photo reader, their benchmarks, the avatar reader and its studies (images read whole, each generator family left out, anime
+search tags as weak labels), the label-compare
 threshold, the pair detectors (Siamese v1/v2 and the checker's default), the end-to-end detector (its fine-tuned readers,
 the checker's default again), every detector's calibration, Table 4 and the live settings. Like `dvc repro`, each stage
 names its inputs (`deps`) and its products (`outs`); a stage runs only when the sha256 of an input or product differs from
@@ -24,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT/'bench'/'chain.lock.json'
 M, C = 'avatar_anomaly/models', 'avatar_anomaly/cards'
+FAMILIES = list(json.loads((ROOT/C/'avatar_styles.json').read_text())['families'])   # the generator families, each left out once
 CHOSEN = f"import json; print(*json.load(open('{C}/soft_targets.json'))['chosen']['options'])"   # the ablation's chosen training options
 
 @dataclass
@@ -53,6 +55,12 @@ STAGES = [
     Stage('avatar_reader', ['python bench/avatar_reader.py train --out avatar_anomaly/models/avatars_dan_fernet_s',
                             'python bench/avatar_reader.py evaluate --models photos_dan_fernet_s avatar_anomaly/models/avatars_dan_fernet_s --write-card'],
           ['bench/avatar_reader.py', f'{M}/photos_dan_fernet_s.safetensors'], [f'{M}/avatars_dan_fernet_s.safetensors']),
+    Stage('avatar_studies', ['python bench/avatar_reader.py wholes --models photos_dan_fernet_s avatar_anomaly/models/avatars_dan_fernet_s --write-card',
+                             *[f'python bench/avatar_reader.py train --leave-out {f} --out ../runs/loso_{f}' for f in FAMILIES],
+                             f"python bench/avatar_reader.py loso {' '.join(f'../runs/loso_{f}' for f in FAMILIES)} --write-card",
+                             'python bench/avatar_reader.py train --weak anime_danbooru --out ../runs/avatars_weak',
+                             'python bench/avatar_reader.py weak ../runs/avatars_weak --write-card'],   # the avatar card's whole_images, loso, weak_data
+          ['bench/avatar_reader.py', f'{M}/photos_dan_fernet_s.safetensors', f'{M}/avatars_dan_fernet_s.safetensors'], []),
     Stage('label_compare', ['python bench/check_baseline.py --choose-threshold'],   # it reads photos with the default reader, the ensemble
           ['bench/check_baseline.py', f'{M}/photos_ensemble.json', f'{M}/photos_dan_fernet_s.safetensors', f'{M}/photos_aligned_resnet10t.safetensors',
            f'{M}/avatars_dan_fernet_s.safetensors'], [f'{C}/label_compare.json']),
