@@ -414,7 +414,7 @@ def pair_sets(avatars:dict, # {'fer2013' | 'taiwan_faces' | 'london_faces': avat
 
 @functools.cache
 def _reader(model:str, crops:bool, device=None) -> EmotionPredictor:
-    return EmotionPredictor(model, detect=False if crops else None, features=True, device=device)
+    return EmotionPredictor(model, detect=False if crops else None, features=not is_ensemble(model), device=device)   # an ensemble: readings only
 
 def _box_in(box, photo:str, avatar:str):
     "`box` of `photo` in the pixels of its `avatar` (the same place; scaled when the avatar has another size)"

@@ -16,11 +16,14 @@ from .train import train_dan, DAN_PRESETS
 from .predict import load_model, PHOTO_NETWORK, DEFAULT_AVATAR_MODEL, EmotionPredictor
 from .avatars import avatar_styles, style_stylizer, style_family, dataset_avatars, sample_split
 from .toon import StyleRandomizer
+from .targets import Teacher, photo_paths, with_teacher, teach_only
+from .dls import TEACHER_COLUMNS
 
 # %% auto #0
 __all__ = ['MTCNN_THRESHOLDS', 'CROP_MAX_SIDE', 'NON_FACE_PICTURES', 'style_photos', 'style_avatars', 'fer2013_photos',
            'face_paths', 'choose_face_thresholds', 'avatar_crop_rule', 'avatar_crops', 'photo_crops', 'training_mix',
-           'weak_avatars', 'train_avatar_reader', 'reader_scores', 'style_table', 'non_faces', 'whole_image_answers']
+           'weak_avatars', 'photo_teacher', 'train_avatar_reader', 'reader_scores', 'style_table', 'non_faces',
+           'whole_image_answers']
 
 # %% ../nbs/05_finetune.ipynb #dc8b8b1f
 def style_photos(photos:pd.DataFrame, # a reader's table (or a sample of it)
@@ -112,6 +115,17 @@ def weak_avatars(name:str, # a dataset of avatars whose labels are search tags, 
     t = sample_split(read_dataset(dataset_path(name)).assign(split='train'), 'train', n)
     return avatar_crops(t.assign(style=name, label_from='search tag'), crop or avatar_crop_rule())
 
+# %% ../nbs/05_finetune.ipynb #a2360891
+def photo_teacher(table:pd.DataFrame, # a training mix (`training_mix`): photos, and avatars with their `photo`
+                  teacher:Teacher, # the teacher
+                  where:str='all', # the rows the teacher teaches (`teach_only`)
+                  progress:bool=False):
+    "`(table with TEACHER_COLUMNS, report)`: an avatar gets the teacher's reading of its photo, as it gets the photo's label; a photo its own"
+    own = photo_paths(table)
+    photos = own.where(table.get('style', 'photo') == 'photo', table.photo.fillna(own)) if 'photo' in table else own
+    taught, report = with_teacher(table.assign(source_path=photos), teacher, progress)
+    return teach_only(taught.assign(source_path=table['source_path']) if 'source_path' in table else taught.drop(columns='source_path'), where), report
+
 # %% ../nbs/05_finetune.ipynb #c353cef8
 def train_avatar_reader(table:pd.DataFrame, # from `training_mix`
                         out, # model file stem
@@ -120,15 +134,25 @@ def train_avatar_reader(table:pd.DataFrame, # from `training_mix`
                         weak:list|None=None, # the weakly labelled sets in `table` (goes on the card)
                         seed:int=42, # seed of data order, augmentation and heads
                         styles:float=0., # share of training images given a random style on the fly (chapter 03a's `StyleRandomizer`), on top of the mix
+                        teacher:float=0., # the RAF-DB teacher's share of the loss, reading each avatar's photo (`photo_teacher`); 0: the labels alone
+                        teacher_on:str='all', # the rows the teacher teaches (`teach_only`)
                         progress:bool=False,
                         reproduce:str=''): # the command, for the card
     "Fine-tune the parent reader on `table` (preset `dan_fernet_s_avatars`); the card says it reads avatars"
     preset = DAN_PRESETS['dan_fernet_s_avatars']
+    targets = teacher_file = None
+    if teacher:
+        t = Teacher()
+        table, report = photo_teacher(table, t, teacher_on)
+        if len(report): warnings.warn(f"the teacher could not read {len(report)} photos: {report.item.tolist()[:5]}")
+        targets, teacher_file = dict(teacher=teacher, temperature=2.), t.card
     learn = train_dan(table, 'dan_fernet_s_avatars', epochs=epochs, out=out, seed=seed, progress=progress, crop=avatar_crop_rule(preset.init),
-                      extra_aug=(StyleRandomizer(p=styles),) if styles else (), reproduce=reproduce)
+                      extra_aug=(StyleRandomizer(p=styles),) if styles else (), targets=targets, teacher_file=teacher_file,
+                      reproduce=reproduce)
     counts = table.groupby(['split', 'style']).size().unstack(0).fillna(0).astype(int)
     update_card(f"{out}.json", side='avatar', parent=preset.init, styles=sorted(set(table['style']) - {'photo'}), leave_out=leave_out,
                 labels='inherited from the source photo' + (f"; {', '.join(weak)}: search tags" if weak else ''), weak=weak or [], random_styles=styles,
+                teacher_on=teacher_on if teacher else None,
                 data=sorted(set(table.source)), images=counts.to_dict())
     return learn
 

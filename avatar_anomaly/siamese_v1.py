@@ -59,8 +59,10 @@ def same_person_pairs(avatars:pd.DataFrame, # avatar table (`path` = avatar, `ph
 
 # %% ../nbs/06_siamese_v1.ipynb #35de51ca
 def _features_key(enc:EmotionPredictor, paths:list) -> str:
-    "Cache key of `paths` encoded by `enc`: its card, the crop settings, the TTA flag and each file's name, size and time"
-    h = hashlib.sha1(json.dumps([enc.card, enc.cropper.params, enc.cropper.detect, enc.tta], sort_keys=True, default=str).encode())
+    "Cache key of `paths` encoded by `enc`: its card, the crop settings (an ensemble: each member's), the TTA flag and each file's name, size and time"
+    what = ([enc.card, enc.cropper.params, enc.cropper.detect, enc.tta] if enc.members is None else
+            [enc.card, enc.tta, *[[m.card, m.cropper.params, m.cropper.detect] for m in enc.members]])
+    h = hashlib.sha1(json.dumps(what, sort_keys=True, default=str).encode())
     for p in paths:
         st = Path(p).stat() if Path(p).is_file() else None
         h.update(f"{p}|{st and st.st_size}|{st and st.st_mtime_ns}\n".encode())
@@ -90,12 +92,30 @@ def _crops(enc:EmotionPredictor, paths:list, progress:bool, boxes:dict|None=None
     notes = {p: f.note or 'no face found' for p, f in zip(paths, found) if f is not None and f.image is None}
     return found, {**notes, **dict(zip(report.item, report.error))}
 
+def _network_encode(enc:EmotionPredictor, paths:list, progress:bool, boxes:dict|None) -> tuple:
+    "`(features, probs, errors, boxes array)` of `paths` by one network: its crops, then its feature vectors (zeros where no face)"
+    found, errors = _crops(enc, paths, progress, boxes)
+    ok = [i for i, fc in enumerate(found) if fc is not None and fc.image is not None]
+    fo, po = enc.encode([found[i].image for i in ok])
+    box_arr = np.array([fc.box if fc is not None and fc.box is not None else (np.nan,)*4 for fc in found], np.float64).reshape(-1, 4)
+    feats = np.zeros((len(paths), fo.shape[1] if len(ok) else 0), np.float32); probs = np.zeros((len(paths), len(EMOTIONS)), np.float32)
+    feats[ok], probs[ok] = fo, po
+    return feats, probs, errors, box_arr
+
+def _ensemble_encode(enc:EmotionPredictor, paths:list, progress:bool, boxes:dict|None) -> tuple:
+    "`(features, probs, errors, boxes array)` of `paths` by an ensemble: no one feature vector (width 0), its averaged readings, the first member's boxes"
+    if boxes is not None: raise TypeError(f"{enc.name}: an ensemble finds faces with its members' own rules; boxes can be given to one network only")
+    rs = enc.predict_files(paths, progress)
+    probs = np.stack([r.probs if r.ok else np.zeros(len(EMOTIONS), np.float32) for r in rs]).astype(np.float32).reshape(-1, len(EMOTIONS))
+    box_arr = np.array([r.box if r.ok and r.box is not None else (np.nan,)*4 for r in rs], np.float64).reshape(-1, 4)
+    return np.zeros((len(paths), 0), np.float32), probs, {p: r.error for p, r in zip(paths, rs) if not r.ok}, box_arr
+
 def encode_files(enc:EmotionPredictor, # the encoder (reader) and how it crops
                  paths:list, # image files
                  cache:bool=True, # keep the vectors in `cache_dir('features')`
                  progress:bool=True, # progress bar on stderr
                  boxes:dict|None=None): # path → face box to crop (no detection; e.g. an avatar's photo's box), None: no face
-    "`{'paths', 'features' [N, C], 'probs' [N, 7], 'errors', 'boxes'}` (errors: path → why; those rows are zeros)"
+    "`{'paths', 'features' [N, C], 'probs' [N, 7], 'errors', 'boxes'}` (errors: path → why; those rows are zeros; an ensemble: C = 0)"
     paths = [str(p) for p in paths]
     key = _features_key(enc, paths) + ('' if boxes is None else '-' + hashlib.sha1(json.dumps([boxes.get(p) for p in paths]).encode()).hexdigest()[:8])
     f = cache_dir('features')/f"{Path(enc.name).stem}-{key}.npz" if cache else None
@@ -103,12 +123,7 @@ def encode_files(enc:EmotionPredictor, # the encoder (reader) and how it crops
     if z is not None and 'boxes' in z.files:   # (a file of an earlier version, without boxes, is made again)
         return dict(paths=paths, features=z['features'], probs=z['probs'], errors=dict(zip(z['error_paths'].tolist(), z['errors'].tolist())),
                     boxes={p: (tuple(b) if not np.isnan(b).any() else None) for p, b in zip(paths, z['boxes'])})
-    found, errors = _crops(enc, paths, progress, boxes)
-    ok = [i for i, fc in enumerate(found) if fc is not None and fc.image is not None]
-    fo, po = enc.encode([found[i].image for i in ok])
-    box_arr = np.array([fc.box if fc is not None and fc.box is not None else (np.nan,)*4 for fc in found], np.float64).reshape(-1, 4)
-    feats = np.zeros((len(paths), fo.shape[1] if len(ok) else 0), np.float32); probs = np.zeros((len(paths), len(EMOTIONS)), np.float32)
-    feats[ok], probs[ok] = fo, po
+    feats, probs, errors, box_arr = (_ensemble_encode if enc.members else _network_encode)(enc, paths, progress, boxes)
     if f is not None:
         tmp_f = f.with_name(f'.{f.stem}.tmp.npz')
         np.savez(tmp_f, features=feats, probs=probs, error_paths=np.array(list(errors), dtype=str), errors=np.array(list(errors.values()), dtype=str),

@@ -5,7 +5,8 @@ chosen on the validation pairs, every test set scored once; a leave-one-style-ou
 and the checker's card (`cards/checker.json`: the default detector = the best balanced accuracy on the validation pairs).
 
 Avatars are read from the cache only (never generated here), and only those of the `avatar_styles` card's samples, so the pair sets
-are the same on every machine: build them first (`python bench/avatar_reader.py build`).
+are the same on every machine: build them first (`python bench/avatar_reader.py build`; `bench/rebuild.py` does). With
+--write-cards a missing avatar stops the run: a card is written from every pair set or not at all.
 
     python bench/pairs.py                                  # every style whose avatars exist; print only
     python bench/pairs.py --write-cards                    # and write the cards
@@ -45,18 +46,22 @@ def style_sample(ds:str, style:str) -> pd.DataFrame:
     "The photos of `ds` whose `style` avatars are paired: the `avatar_styles` card's samples, as `bench/avatar_reader.py build` makes them"
     return style_photos(fer2013_photos() if ds == 'fer2013' else usable_rows(read_dataset(dataset_path(ds))), style)
 
-def cached_avatars(style:str, log) -> dict:
-    "`{dataset: avatar table}` of the avatars of `style`'s samples found in the cache (nothing is generated; other cached avatars are left out)"
+def cached_avatars(style:str, log, complete:bool=False) -> dict:
+    """`{dataset: avatar table}` of the avatars of `style`'s samples found in the cache (nothing is generated; other cached avatars are
+    left out); `complete`: a dataset or sampled photo without its avatar stops the run (cards are written from every pair set or none)"""
     try: st = style_stylizer(style)
     except Exception as e: log(f"{style}: no stylizer ({type(e).__name__}: {e})"); return {}
     out = {}
     for ds in DATASETS:
         folder = avatar_dir(usable_rows(read_dataset(dataset_path(ds))), st)
-        if not (folder/'manifest.csv').is_file(): log(f"{style}/{ds}: no avatars in {folder}"); continue
         photos = style_sample(ds, style)
-        out[ds] = avatar_table(folder, photos)
-        if len(out[ds]) < len(photos): log(f"{style}/{ds}: {len(photos) - len(out[ds])} of {len(photos)} sampled photos have no avatar "
-                                            "in the cache (python bench/avatar_reader.py build makes them)")
+        out[ds] = avatar_table(folder, photos) if (folder/'manifest.csv').is_file() else photos.iloc[:0]
+        if len(out[ds]) < len(photos):
+            msg = (f"{style}/{ds}: {len(photos) - len(out[ds])} of {len(photos)} sampled photos have no avatar in {folder} "
+                   "(python bench/avatar_reader.py build makes them)")
+            if complete: sys.exit(msg)
+            log(msg)
+        if not len(out[ds]): del out[ds]
     return out
 
 def summary(table:pd.DataFrame) -> pd.DataFrame:
@@ -218,13 +223,13 @@ def main(argv=None):
     t0 = time.time()
     data, counts, by_style = {}, {}, {}
     for style in a.styles:
-        av = cached_avatars(style, log)
+        av = cached_avatars(style, log, complete=a.write_cards)
         if not av: continue
         sets = by_style[style] = pair_sets(av, seed=a.seed)
         log(f"{style}: encoding {', '.join(f'{k} ({len(v)} pairs)' for k, v in sets.items())}")
         data[style] = encode_pair_sets(sets, a.real_model, a.avatar_model)
         counts[style] = {k: {s: len(d) for s, d in v.items()} for k, v in data[style].items()}
-    if not data: sys.exit("no avatars of any style in the cache: build them first (bench/avatar_data.py)")
+    if not data: sys.exit("no avatars of any style in the cache: build them first (python bench/avatar_reader.py build)")
     log(f"pairs: {json.dumps(counts)}")
     if a.calibrate:
         if a.context: context_calibration(data)

@@ -21,15 +21,15 @@ def command(argv) -> str: return command_line('bench/random_styles.py', argv)
 
 def train(a, argv):
     "The avatar reader on the mix (a family left out, if asked) with `styles` of its training images in a random style"
-    table = training_mix(photo_sets(['train', 'valid']), leave_out=a.leave_out)
-    train_avatar_reader(table, a.out, epochs=a.epochs, leave_out=a.leave_out, styles=a.styles, teacher=a.teacher, teacher_on=a.teacher_on,
+    table = training_mix(photo_sets(['train', 'valid']), leave_out=a.leave_out, weak=a.weak)
+    train_avatar_reader(table, a.out, epochs=a.epochs, leave_out=a.leave_out, weak=a.weak, styles=a.styles, teacher=a.teacher, teacher_on=a.teacher_on,
                         reproduce=command(argv))
 
 def run_settings(model:str) -> dict:
     "What a run changed against the shipped recipe, and its last epoch's valid balanced accuracy (the choosing figure), from its card"
     c = read_card(f'{model}.json')
     labels = c['training'].get('labels')   # 'labels' alone, or the soft targets' shares
-    return dict(random_styles=c.get('random_styles', 0.), leave_out=c.get('leave_out'), teacher=labels.get('teacher', 0.) if isinstance(labels, dict) else 0.,
+    return dict(random_styles=c.get('random_styles', 0.), leave_out=c.get('leave_out'), weak=c.get('weak') or [], teacher=labels.get('teacher', 0.) if isinstance(labels, dict) else 0.,
                 teacher_on=c.get('teacher_on'), valid_balanced_accuracy=round(c['training']['history'][-1]['balanced_accuracy_score'], 4))
 
 def compare(a, argv):
@@ -46,6 +46,7 @@ def main(argv=None):
     p.add_argument('--leave-out', default=None); p.add_argument('--epochs', type=int, default=None)
     p.add_argument('--teacher', type=float, default=0., help="the RAF-DB teacher's share of the loss, reading each avatar's photo")
     p.add_argument('--teacher-on', choices=TEACHER_RULES, default='all', help='the rows the teacher teaches (`teach_only`)')
+    p.add_argument('--weak', nargs='+', default=None, help='weakly labelled avatar sets added to train, e.g. anime_danbooru (search tags)')
     p = sub.add_parser('compare'); p.add_argument('models', nargs='+'); p.add_argument('--write-card', action='store_true')
     a = ap.parse_args(argv)
     dict(train=train, compare=compare)[a.cmd](a, argv)

@@ -1,5 +1,5 @@
 """Rebuild everything built on the photo reader, in order, by one command: the teacher's readings, the photo reader, the
-112-px aligned student and its ensemble with the photo reader, their benchmarks, the avatar reader and its studies (images read whole, each generator family left out, anime
+112-px aligned student and its ensemble with the photo reader, their benchmarks, the London smile study, the avatar reader and its studies (images read whole, each generator family left out, anime
 search tags as weak labels), the label-compare
 threshold, the pair detectors (Siamese v1/v2 and the checker's default), the end-to-end detector (its fine-tuned readers,
 the checker's default again), every detector's calibration, Table 4 and the live settings. Like `dvc repro`, each stage
@@ -52,6 +52,9 @@ STAGES = [
                                    'python bench/fer2013.py --split test --model photos_ensemble --write-card'],
           ['bench/readers.py', 'bench/fer2013.py', f'{M}/photos_dan_fernet_s.safetensors', f'{M}/photos_aligned_resnet10t.safetensors',
            f'{M}/photos_ensemble.json'], []),
+    Stage('smile_gap', ['python bench/smile_gap.py --models photos_dan_fernet_s avatar_anomaly/models/photos_dan_fernet_s_votes --write-card'],
+          ['bench/smile_gap.py', f'{M}/photos_dan_fernet_s.safetensors'], []),   # where the photo network's London smiles go (chapter 02a)
+    Stage('avatars', ['python bench/avatar_reader.py build'], ['bench/avatar_reader.py'], []),   # every style's avatars (cached): what the stages after read
     Stage('avatar_reader', ['python bench/avatar_reader.py train --out avatar_anomaly/models/avatars_dan_fernet_s',
                             'python bench/avatar_reader.py evaluate --models photos_dan_fernet_s avatar_anomaly/models/avatars_dan_fernet_s --write-card'],
           ['bench/avatar_reader.py', f'{M}/photos_dan_fernet_s.safetensors'], [f'{M}/avatars_dan_fernet_s.safetensors']),
