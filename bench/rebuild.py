@@ -2,7 +2,7 @@
 112-px aligned student and its ensemble with the photo reader, their benchmarks, the London smile study, the avatar reader and its studies (images read whole, each generator family left out, anime
 search tags as weak labels), the label-compare
 threshold, the pair detectors (Siamese v1/v2 and the checker's default), the end-to-end detector (its fine-tuned readers,
-the checker's default again), every detector's calibration, Table 4 and the live settings. Like `dvc repro`, each stage
+the checker's default again), every detector's calibration, Table 4, the live settings and label-compare on White-box avatars. Like `dvc repro`, each stage
 names its inputs (`deps`) and its products (`outs`); a stage runs only when the sha256 of an input or product differs from
 `bench/chain.lock.json`, the record of the last run, so a changed photo reader reruns everything after it and an unchanged
 one nothing. The lock is written after each stage: a killed rebuild goes on where it stopped.
@@ -80,6 +80,9 @@ STAGES = [
           [f'{C}/table4.json']),
     Stage('live', ['python bench/live.py --choose --write-card'],
           ['bench/live.py', f'{C}/checker.json', f'{M}/siamese_e2e.safetensors', f'{M}/siamese_v2.safetensors', f'{M}/photos_dan_fernet_s.safetensors'], []),
+    Stage('label_compare_whitebox', ['python bench/check_baseline.py --generator whitebox --checkpoint whitebox_cartoon_gan_fp16.tflite'],
+          ['bench/check_baseline.py', f'{M}/photos_ensemble.json', f'{M}/photos_dan_fernet_s.safetensors', f'{M}/photos_aligned_resnet10t.safetensors',
+           f'{M}/avatars_dan_fernet_s.safetensors'], []),   # label-compare's White-box benchmark (a section of its card; last, so nothing reads it)
 ]
 
 def sha256(path:Path) -> str|None:
