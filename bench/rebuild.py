@@ -1,8 +1,9 @@
 """Rebuild everything built on the photo reader, in order, by one command: the teacher's readings, the photo reader, the
-112-px aligned student and its ensemble with the photo reader, their benchmarks, the London smile study, the avatar reader and its studies (images read whole, each generator family left out, anime
-search tags as weak labels), the label-compare
-threshold, the pair detectors (Siamese v1/v2 and the checker's default), the end-to-end detector (its fine-tuned readers,
-the checker's default again), every detector's calibration, Table 4, the live settings and label-compare on White-box avatars. Like `dvc repro`, each stage
+112-px aligned student and its ensemble with the photo reader, their benchmarks, the London smile study, every style's
+avatars, the avatar reader and its studies (images read whole, each generator family left out, anime search tags as weak
+labels), the label-compare threshold, the pair detectors (Siamese v1/v2 and the checker's default), the end-to-end detector
+(its fine-tuned readers, the checker's default again), every detector's calibration, Table 4, the live settings and
+label-compare on White-box avatars. Like `dvc repro`, each stage
 names its inputs (`deps`) and its products (`outs`); a stage runs only when the sha256 of an input or product differs from
 `bench/chain.lock.json`, the record of the last run, so a changed photo reader reruns everything after it and an unchanged
 one nothing. The lock is written after each stage: a killed rebuild goes on where it stopped.
