@@ -124,7 +124,8 @@ def photo_teacher(table:pd.DataFrame, # a training mix (`training_mix`): photos,
     own = photo_paths(table)
     photos = own.where(table.get('style', 'photo') == 'photo', table.photo.fillna(own)) if 'photo' in table else own
     taught, report = with_teacher(table.assign(source_path=photos), teacher, progress)
-    return teach_only(taught.assign(source_path=table['source_path']) if 'source_path' in table else taught.drop(columns='source_path'), where), report
+    taught = taught.drop(columns='source_path').assign(**({'source_path': table['source_path']} if 'source_path' in table else {}))   # the table's own again
+    return teach_only(taught, where), report
 
 # %% ../nbs/05_finetune.ipynb #c353cef8
 def train_avatar_reader(table:pd.DataFrame, # from `training_mix`

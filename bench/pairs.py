@@ -6,7 +6,7 @@ and the checker's card (`cards/checker.json`: the default detector = the best ba
 
 Avatars are read from the cache only (never generated here), and only those of the `avatar_styles` card's samples, so the pair sets
 are the same on every machine: build them first (`python bench/avatar_reader.py build`; `bench/rebuild.py` does). With
---write-cards a missing avatar stops the run: a card is written from every pair set or not at all.
+--write-cards a style or dataset without avatars stops the run: no card is written without one of its pair sets.
 
     python bench/pairs.py                                  # every style whose avatars exist; print only
     python bench/pairs.py --write-cards                    # and write the cards
@@ -48,20 +48,21 @@ def style_sample(ds:str, style:str) -> pd.DataFrame:
 
 def cached_avatars(style:str, log, complete:bool=False) -> dict:
     """`{dataset: avatar table}` of the avatars of `style`'s samples found in the cache (nothing is generated; other cached avatars are
-    left out); `complete`: a dataset or sampled photo without its avatar stops the run (cards are written from every pair set or none)"""
+    left out; sampled photos without an avatar are logged); `complete`: a style without its stylizer or a dataset without any avatar
+    stops the run (cards are not written without a pair set)"""
+    def missing(msg):
+        if complete: sys.exit(f"{msg}: build the avatars first (python bench/avatar_reader.py build)")
+        log(msg)
     try: st = style_stylizer(style)
-    except Exception as e: log(f"{style}: no stylizer ({type(e).__name__}: {e})"); return {}
+    except Exception as e: missing(f"{style}: no stylizer ({type(e).__name__}: {e})"); return {}
     out = {}
     for ds in DATASETS:
         folder = avatar_dir(usable_rows(read_dataset(dataset_path(ds))), st)
+        if not (folder/'manifest.csv').is_file(): missing(f"{style}/{ds}: no avatars in {folder}"); continue
         photos = style_sample(ds, style)
-        out[ds] = avatar_table(folder, photos) if (folder/'manifest.csv').is_file() else photos.iloc[:0]
-        if len(out[ds]) < len(photos):
-            msg = (f"{style}/{ds}: {len(photos) - len(out[ds])} of {len(photos)} sampled photos have no avatar in {folder} "
-                   "(python bench/avatar_reader.py build makes them)")
-            if complete: sys.exit(msg)
-            log(msg)
-        if not len(out[ds]): del out[ds]
+        out[ds] = avatar_table(folder, photos)
+        if len(out[ds]) < len(photos): log(f"{style}/{ds}: {len(photos) - len(out[ds])} of {len(photos)} sampled photos have no avatar "
+                                            "in the cache (python bench/avatar_reader.py build makes them)")
     return out
 
 def summary(table:pd.DataFrame) -> pd.DataFrame:

@@ -42,7 +42,7 @@ def compare(a, argv):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest='cmd', required=True)
-    p = sub.add_parser('train'); p.add_argument('--out', required=True); p.add_argument('--styles', type=float, default=0.5)
+    p = sub.add_parser('train'); p.add_argument('--out', required=True); p.add_argument('--styles', type=float, default=0., help='share of training images in a random style')
     p.add_argument('--leave-out', default=None); p.add_argument('--epochs', type=int, default=None)
     p.add_argument('--teacher', type=float, default=0., help="the RAF-DB teacher's share of the loss, reading each avatar's photo")
     p.add_argument('--teacher-on', choices=TEACHER_RULES, default='all', help='the rows the teacher teaches (`teach_only`)')

@@ -207,3 +207,19 @@ def test_avatar_faces_scores_over_the_sets_classes_and_chooses_on_valid():
                           ('cartoon_tomjerry', 'mtcnn', 0.9), ('cartoon_tomjerry', 'whole', 0.1)]])
     c = af.choose(rows, 'm')   # mtcnn: (0.6 + 0.2)/2, whole: (0.5 + 0.35)/2; Tom & Jerry would say mtcnn
     assert c['path'] == 'whole' and c['mean_balanced_accuracy'] == {'mtcnn': 0.4, 'whole': 0.425}
+
+def test_pairs_cached_avatars_stop_without_a_pair_set_when_writing_cards(tmp_path, monkeypatch):
+    "`cached_avatars` logs what is missing; with `complete` (cards are written) a dataset without avatars or a style without its stylizer stops the run"
+    import pandas as pd, pairs
+    photos = pd.DataFrame(dict(path=['p1', 'p2']))
+    for name, f in dict(DATASETS=('a', 'b'), style_stylizer=lambda s: s, read_dataset=lambda p: p, dataset_path=lambda ds: ds, usable_rows=lambda t: t,
+                        avatar_dir=lambda ds, st: tmp_path/ds, style_sample=lambda ds, s: photos, avatar_table=lambda folder, p: p.iloc[:1]).items():
+        monkeypatch.setattr(pairs, name, f)
+    (tmp_path/'a').mkdir(); (tmp_path/'a'/'manifest.csv').write_text('')
+    logged = []
+    out = pairs.cached_avatars('toon', logged.append)
+    assert list(out) == ['a'] and len(out['a']) == 1 and len(logged) == 2   # dataset b has no avatars; one photo of a has none
+    with pytest.raises(SystemExit, match='toon/b: no avatars'): pairs.cached_avatars('toon', logged.append, complete=True)
+    monkeypatch.setattr(pairs, 'style_stylizer', lambda s: 1/0)
+    assert pairs.cached_avatars('toon', logged.append) == {}
+    with pytest.raises(SystemExit, match='no stylizer'): pairs.cached_avatars('toon', logged.append, complete=True)
